@@ -1,0 +1,39 @@
+package io.cairn.error;
+
+/**
+ * Stable error codes shared by the server (which maps them to HTTP statuses and JSON bodies) and
+ * the client (which maps them back to exceptions). Codes never change meaning once published.
+ */
+public enum ErrorCode {
+  BLOCK_INVALID(400),
+  BLOCK_UNKNOWN(404),
+  BLOCK_CORRUPT(500),
+  PAGE_UNKNOWN(404),
+  IMAGE_UNKNOWN(404),
+  IMAGE_INCOMPLETE(409),
+  NAME_INVALID(400),
+  DIGEST_INVALID(400),
+  INPUT_INVALID(400),
+  RANGE_NOT_SATISFIABLE(416),
+  TOO_LARGE(413),
+  CONFLICT(409),
+  STORE_LOCKED(503),
+  STORE_FORMAT(500),
+  UNAUTHORIZED(401),
+  DENIED(403),
+  NOT_FOUND(404),
+  METHOD_NOT_ALLOWED(405),
+  UNSUPPORTED_MEDIA_TYPE(415),
+  UNAVAILABLE(503),
+  INTERNAL(500);
+
+  private final int httpStatus;
+
+  ErrorCode(int httpStatus) {
+    this.httpStatus = httpStatus;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+}

@@ -1,0 +1,2 @@
+/** Store commands of the {@code cairn} CLI: import, export, images, stats, verify (and serve). */
+package io.cairn.server.cli;

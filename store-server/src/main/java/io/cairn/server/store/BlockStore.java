@@ -1,0 +1,49 @@
+package io.cairn.server.store;
+
+import io.cairn.block.BlockSize;
+import io.cairn.id.BlockId;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The block storage seam: everything above it sees block ids and bytes, never keys, column families
+ * or files. RocksDB is the embedded backend; an object-store backend can implement the same
+ * interface. Every block is exactly {@link #blockSize()} bytes; {@link BlockId#ZERO} is never stored
+ * and always reads as zeros.
+ */
+public interface BlockStore {
+  BlockSize blockSize();
+
+  boolean contains(BlockId id);
+
+  /** The ids of {@code ids} that the store lacks, in input order, without duplicates or ZERO. */
+  List<BlockId> findMissing(Collection<BlockId> ids);
+
+  /**
+   * Reads each block into {@code dst} at consecutive offsets from {@code off}: block {@code i}
+   * lands at {@code off + i * blockSize}. Throws {@link io.cairn.error.BlockUnknownException} for
+   * a block the store lacks. Bytes are returned as stored; callers that must not trust storage
+   * verify them.
+   */
+  void read(List<BlockId> ids, byte[] dst, int off);
+
+  /** A writer for new blocks. Not thread-safe; use one per thread. */
+  BlockInserter newInserter(Durability durability);
+
+  /** Counts of distinct stored blocks and their uncompressed bytes. */
+  BlockStats stats();
+
+  /** How an inserter makes its blocks durable. */
+  enum Durability {
+    /**
+     * Bulk loads: no write-ahead log; {@link BlockInserter#flush()} writes the memtable to a synced
+     * table file. About twice the throughput of logged writes for a large import.
+     */
+    BULK,
+    /** Small writes (uploads, overlay writes): logged; {@link BlockInserter#flush()} syncs the log. */
+    LOGGED
+  }
+
+  /** Distinct stored blocks and their logical (uncompressed) bytes. */
+  record BlockStats(long blocks, long bytes) {}
+}

@@ -1,0 +1,52 @@
+package io.cairn.server.store;
+
+import io.cairn.id.Tag;
+import java.nio.charset.StandardCharsets;
+
+/** Key encodings of the RocksDB column families (see docs/design.md, "Key layout"). */
+final class Keys {
+  static final byte[] BLOCK_COUNT = "blocks.count".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] BLOCK_BYTES = "blocks.bytes".getBytes(StandardCharsets.US_ASCII);
+
+  private Keys() {}
+
+  /** Tag key: {@code name 0x00 tag}; 0x00 sorts before every name character, so all tags of a name are adjacent. */
+  static byte[] tag(Tag t) {
+    byte[] n = t.name().value().getBytes(StandardCharsets.UTF_8);
+    byte[] g = t.tag().getBytes(StandardCharsets.UTF_8);
+    byte[] k = new byte[n.length + 1 + g.length];
+    System.arraycopy(n, 0, k, 0, n.length);
+    System.arraycopy(g, 0, k, n.length + 1, g.length);
+    return k;
+  }
+
+  static Tag tag(byte[] key) {
+    for (int i = 0; i < key.length; i++) {
+      if (key[i] == 0) {
+        String name = new String(key, 0, i, StandardCharsets.UTF_8);
+        String tag = new String(key, i + 1, key.length - i - 1, StandardCharsets.UTF_8);
+        return Tag.of(io.cairn.id.ImageName.of(name), tag);
+      }
+    }
+    throw new IllegalStateException("malformed tag key");
+  }
+
+  static byte[] u64le(long v) {
+    byte[] b = new byte[8];
+    for (int i = 0; i < 8; i++) {
+      b[i] = (byte) (v >>> (8 * i));
+    }
+    return b;
+  }
+
+  static long u64le(byte[] b) {
+    if (b == null) {
+      return 0;
+    }
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v |= (b[i] & 0xffL) << (8 * i);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,183 @@
+package io.cairn.server.store;
+
+import io.cairn.error.ErrorCode;
+import io.cairn.error.StoreException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * Owns the RocksDB instance: options, column families and write options. The only class that
+ * knows how Cairn's data is laid out in RocksDB, together with {@link Keys}.
+ *
+ * <p>Column families: {@code blocks} (block id → bytes), {@code pages} (page id → encoded page),
+ * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
+ * (counters, merged with {@code uint64add}).
+ */
+final class RocksBackend implements AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta"};
+
+  final RocksDB db;
+  final ColumnFamilyHandle blocks;
+  final ColumnFamilyHandle pages;
+  final ColumnFamilyHandle images;
+  final ColumnFamilyHandle tags;
+  final ColumnFamilyHandle meta;
+  /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
+  final WriteOptions logged = new WriteOptions();
+  /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
+  final WriteOptions synced = new WriteOptions().setSync(true);
+  /** Unlogged: only for bulk block loads, which flush memtables before any index names them. */
+  final WriteOptions unlogged = new WriteOptions().setDisableWAL(true);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+
+  RocksBackend(Path dir) {
+    LRUCache cache = track(new LRUCache(256L << 20));
+    DBOptions dbOptions = track(new DBOptions()
+        .setCreateIfMissing(true)
+        .setCreateMissingColumnFamilies(true)
+        // Bulk loads write blocks and their counters without the log; atomic flush makes the
+        // flush of both families one unit, so a crash cannot keep blocks but lose their counts.
+        .setAtomicFlush(true)
+        .setMaxBackgroundJobs(2)
+        .setBytesPerSync(1 << 20)
+        .setKeepLogFileNum(3));
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    for (String name : FAMILIES) {
+      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), options(name, cache)));
+    }
+    try {
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      close();
+      String msg = String.valueOf(e.getMessage());
+      if (msg.contains("lock") || msg.contains("LOCK")) {
+        throw new StoreException(ErrorCode.STORE_LOCKED, "store " + dir.getParent()
+            + " is in use by another Cairn process (a server or an import); stop it, or talk to the"
+            + " running server over HTTP", e);
+      }
+      throw new StoreException(ErrorCode.STORE_FORMAT, "cannot open store " + dir.getParent() + ": " + msg, e);
+    }
+    blocks = handles.get(1);
+    pages = handles.get(2);
+    images = handles.get(3);
+    tags = handles.get(4);
+    meta = handles.get(5);
+  }
+
+  private ColumnFamilyOptions options(String family, LRUCache cache) {
+    BlockBasedTableConfig table = new BlockBasedTableConfig()
+        .setBlockCache(cache)
+        .setBlockSize(16 * 1024)
+        .setFilterPolicy(track(new BloomFilter(10)));
+    ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table);
+    switch (family) {
+      case "blocks" -> o.setCompressionType(CompressionType.LZ4_COMPRESSION)
+          .setWriteBufferSize(128L << 20)
+          .setTargetFileSizeBase(128L << 20)
+          .setMaxBytesForLevelBase(512L << 20);
+      case "meta" -> o.setMergeOperatorName("uint64add").setCompressionType(CompressionType.NO_COMPRESSION);
+      default -> o.setCompressionType(CompressionType.LZ4_COMPRESSION);
+    }
+    return o;
+  }
+
+  private <T extends AutoCloseable> T track(T r) {
+    resources.add(r);
+    return r;
+  }
+
+  void write(WriteBatch batch, WriteOptions options) {
+    try {
+      db.write(options, batch);
+    } catch (RocksDBException e) {
+      throw storageError("write", e);
+    }
+  }
+
+  /** Writes every memtable to synced table files, all families at once (atomic flush). */
+  void flushAll() {
+    try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
+      db.flush(f, List.of(blocks, pages, images, tags, meta));
+    } catch (RocksDBException e) {
+      throw storageError("flush", e);
+    }
+  }
+
+  void syncWal() {
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      throw storageError("sync the write-ahead log", e);
+    }
+  }
+
+  byte[] get(ColumnFamilyHandle cf, byte[] key) {
+    try {
+      return db.get(cf, key);
+    } catch (RocksDBException e) {
+      throw storageError("read", e);
+    }
+  }
+
+  long counter(byte[] key) {
+    return Keys.u64le(get(meta, key));
+  }
+
+  long property(ColumnFamilyHandle cf, String name) {
+    try {
+      return db.getLongProperty(cf, name);
+    } catch (RocksDBException e) {
+      throw storageError("read property " + name, e);
+    }
+  }
+
+  static StoreException storageError(String what, RocksDBException e) {
+    return new StoreException(ErrorCode.INTERNAL, "storage failed to " + what + ": " + e.getMessage(), e);
+  }
+
+  @Override
+  public void close() {
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    if (db != null) {
+      try {
+        db.syncWal();
+      } catch (RocksDBException ignored) {
+        // closing anyway; RocksDB replays the log on the next open
+      }
+      db.close();
+    }
+    logged.close();
+    synced.close();
+    unlogged.close();
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception ignored) {
+        // native handles; nothing useful to do
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.cairn.server.store;
+
+import io.cairn.id.BlockId;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/** Batches block puts with their counter updates; one write per {@value #BATCH_BLOCKS} new blocks. */
+final class RocksBlockInserter implements BlockInserter {
+  private static final int BATCH_BLOCKS = 256;
+
+  private final RocksBackend rocks;
+  private final RocksBlockStore store;
+  private final BlockStore.Durability durability;
+  private final List<BlockId> inBatch = new ArrayList<>(BATCH_BLOCKS);
+  private WriteBatch batch = new WriteBatch();
+  private boolean unflushed;
+
+  RocksBlockInserter(RocksBackend rocks, RocksBlockStore store, BlockStore.Durability durability) {
+    this.rocks = rocks;
+    this.store = store;
+    this.durability = durability;
+  }
+
+  @Override
+  public boolean insert(BlockId id, byte[] data, int off) {
+    if (id.isZero()) {
+      return false;
+    }
+    if (!store.pending.add(id)) {
+      return false; // another inserter (or this one) is writing it right now
+    }
+    if (store.contains(id)) {
+      store.pending.remove(id);
+      return false;
+    }
+    int len = store.blockSize().bytes();
+    try {
+      batch.put(rocks.blocks, id.toRaw(), java.util.Arrays.copyOfRange(data, off, off + len));
+    } catch (RocksDBException e) {
+      store.pending.remove(id);
+      throw RocksBackend.storageError("buffer a block", e);
+    }
+    inBatch.add(id);
+    if (inBatch.size() >= BATCH_BLOCKS) {
+      writeBatch();
+    }
+    return true;
+  }
+
+  private void writeBatch() {
+    if (inBatch.isEmpty()) {
+      return;
+    }
+    try {
+      // Counters ride in the same batch as the blocks: both land or neither does.
+      batch.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(inBatch.size()));
+      batch.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le((long) inBatch.size() * store.blockSize().bytes()));
+      rocks.write(batch, durability == BlockStore.Durability.BULK ? rocks.unlogged : rocks.logged);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("write blocks", e);
+    } finally {
+      store.pending.removeAll(inBatch);
+      inBatch.clear();
+      batch.close();
+      batch = new WriteBatch();
+    }
+    unflushed = true;
+  }
+
+  @Override
+  public void flush() {
+    writeBatch();
+    if (!unflushed) {
+      return;
+    }
+    if (durability == BlockStore.Durability.BULK) {
+      rocks.flushAll(); // unlogged blocks exist only in memtables until this returns
+    } else {
+      rocks.syncWal();
+    }
+    unflushed = false;
+  }
+
+  @Override
+  public void close() {
+    try {
+      flush();
+    } finally {
+      batch.close();
+    }
+  }
+}

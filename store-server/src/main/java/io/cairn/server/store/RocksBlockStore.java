@@ -1,0 +1,113 @@
+package io.cairn.server.store;
+
+import io.cairn.block.BlockSize;
+import io.cairn.error.BlockUnknownException;
+import io.cairn.id.BlockId;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.rocksdb.RocksDBException;
+
+/** {@link BlockStore} over the {@code blocks} column family. */
+final class RocksBlockStore implements BlockStore {
+  private final RocksBackend rocks;
+  private final BlockSize blockSize;
+  /**
+   * Ids inserted by some inserter but not yet written to RocksDB. Lets concurrent inserters agree on
+   * which of them stores a block first, so the block counters stay exact.
+   */
+  final Set<BlockId> pending = ConcurrentHashMap.newKeySet();
+
+  RocksBlockStore(RocksBackend rocks, BlockSize blockSize) {
+    this.rocks = rocks;
+    this.blockSize = blockSize;
+  }
+
+  @Override
+  public BlockSize blockSize() {
+    return blockSize;
+  }
+
+  @Override
+  public boolean contains(BlockId id) {
+    if (id.isZero()) {
+      return true;
+    }
+    byte[] key = id.toRaw();
+    // The bloom filter answers most "absent" questions without a disk read.
+    if (!rocks.db.keyMayExist(rocks.blocks, key, null)) {
+      return false;
+    }
+    return rocks.get(rocks.blocks, key) != null;
+  }
+
+  @Override
+  public List<BlockId> findMissing(Collection<BlockId> ids) {
+    Set<BlockId> unique = new LinkedHashSet<>(ids);
+    unique.remove(BlockId.ZERO);
+    List<BlockId> missing = new ArrayList<>();
+    for (BlockId id : unique) {
+      if (!contains(id)) {
+        missing.add(id);
+      }
+    }
+    return missing;
+  }
+
+  @Override
+  public void read(List<BlockId> ids, byte[] dst, int off) {
+    int bs = blockSize.bytes();
+    List<byte[]> keys = new ArrayList<>(ids.size());
+    List<Integer> where = new ArrayList<>(ids.size());
+    for (int i = 0; i < ids.size(); i++) {
+      BlockId id = ids.get(i);
+      if (id.isZero()) {
+        java.util.Arrays.fill(dst, off + i * bs, off + (i + 1) * bs, (byte) 0);
+      } else {
+        keys.add(id.toRaw());
+        where.add(i);
+      }
+    }
+    if (keys.isEmpty()) {
+      return;
+    }
+    List<byte[]> values;
+    try {
+      values = rocks.db.multiGetAsList(Collections.nCopies(keys.size(), rocks.blocks), keys);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("read blocks", e);
+    }
+    for (int k = 0; k < values.size(); k++) {
+      byte[] v = values.get(k);
+      int i = where.get(k);
+      if (v == null) {
+        throw new BlockUnknownException(ids.get(i));
+      }
+      if (v.length != bs) {
+        throw new io.cairn.error.BlockCorruptException(io.cairn.error.ErrorCode.BLOCK_CORRUPT, ids.get(i),
+            io.cairn.block.BlockHasher.hashBlock(v, 0, v.length), "is stored with " + v.length + " bytes and");
+      }
+      System.arraycopy(v, 0, dst, off + i * bs, bs);
+    }
+  }
+
+  @Override
+  public BlockInserter newInserter(Durability durability) {
+    return new RocksBlockInserter(rocks, this, durability);
+  }
+
+  @Override
+  public BlockStats stats() {
+    return new BlockStats(rocks.counter(Keys.BLOCK_COUNT), rocks.counter(Keys.BLOCK_BYTES));
+  }
+
+  /** Compressed bytes of the blocks' table files and memtables, as RocksDB reports them. */
+  long physicalBytes() {
+    return rocks.property(rocks.blocks, "rocksdb.live-sst-files-size")
+        + rocks.property(rocks.blocks, "rocksdb.cur-size-all-mem-tables");
+  }
+}

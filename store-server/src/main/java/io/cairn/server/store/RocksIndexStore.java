@@ -1,0 +1,125 @@
+package io.cairn.server.store;
+
+import io.cairn.id.ImageDigest;
+import io.cairn.id.PageId;
+import io.cairn.id.Tag;
+import io.cairn.index.ImageRoot;
+import io.cairn.index.IndexPage;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/** {@link IndexStore} over the {@code pages}, {@code images} and {@code tags} column families. */
+final class RocksIndexStore implements IndexStore {
+  private final RocksBackend rocks;
+
+  RocksIndexStore(RocksBackend rocks) {
+    this.rocks = rocks;
+  }
+
+  @Override
+  public boolean hasPage(PageId id) {
+    return id.isZero() || rocks.get(rocks.pages, id.toRaw()) != null;
+  }
+
+  @Override
+  public Optional<IndexPage> page(PageId id) {
+    byte[] v = rocks.get(rocks.pages, id.toRaw());
+    return v == null ? Optional.empty() : Optional.of(IndexPage.parse(v));
+  }
+
+  @Override
+  public void putPages(Collection<IndexPage> pages) {
+    if (pages.isEmpty()) {
+      return;
+    }
+    try (WriteBatch b = new WriteBatch()) {
+      for (IndexPage p : pages) {
+        b.put(rocks.pages, p.id().toRaw(), p.encoded());
+      }
+      rocks.write(b, rocks.logged);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("write index pages", e);
+    }
+  }
+
+  @Override
+  public Optional<ImageRoot> root(ImageDigest digest) {
+    byte[] v = rocks.get(rocks.images, digest.toRaw());
+    return v == null ? Optional.empty() : Optional.of(ImageRoot.parse(v));
+  }
+
+  @Override
+  public void commit(ImageRoot root, Optional<Tag> tag) {
+    try (WriteBatch b = new WriteBatch()) {
+      b.put(rocks.images, root.digest().toRaw(), root.encoded());
+      if (tag.isPresent()) {
+        b.put(rocks.tags, Keys.tag(tag.get()), tagValue(root.digest(), System.currentTimeMillis()));
+      }
+      // Synced: the commit is the point a publisher is told "done". Syncing the log also makes
+      // every earlier logged write (pages, logged blocks) durable.
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("commit an image", e);
+    }
+  }
+
+  private static byte[] tagValue(ImageDigest d, long millis) {
+    ByteBuffer b = ByteBuffer.allocate(40);
+    d.copyRawTo(b);
+    b.putLong(millis);
+    return b.array();
+  }
+
+  private static TagEntry tagEntry(Tag t, byte[] v) {
+    ByteBuffer b = ByteBuffer.wrap(v);
+    return new TagEntry(t, ImageDigest.fromRaw(b), b.getLong());
+  }
+
+  @Override
+  public Optional<TagEntry> tag(Tag tag) {
+    byte[] v = rocks.get(rocks.tags, Keys.tag(tag));
+    return v == null ? Optional.empty() : Optional.of(tagEntry(tag, v));
+  }
+
+  @Override
+  public List<TagEntry> tags() {
+    List<TagEntry> out = new ArrayList<>();
+    try (RocksIterator it = rocks.db.newIterator(rocks.tags)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.add(tagEntry(Keys.tag(it.key()), it.value()));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<ImageDigest> images() {
+    List<ImageDigest> out = new ArrayList<>();
+    try (RocksIterator it = rocks.db.newIterator(rocks.images)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.add(ImageDigest.fromRaw(it.key()));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public boolean deleteTag(Tag tag) {
+    if (tag(tag).isEmpty()) {
+      return false;
+    }
+    try (WriteBatch b = new WriteBatch()) {
+      b.delete(rocks.tags, Keys.tag(tag));
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("delete a tag", e);
+    }
+    return true;
+  }
+}

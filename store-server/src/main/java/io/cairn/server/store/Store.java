@@ -1,0 +1,92 @@
+package io.cairn.server.store;
+
+import io.cairn.block.BlockSize;
+import io.cairn.error.ErrorCode;
+import io.cairn.error.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * An open Cairn data directory: {@code store.json} (format header) and {@code rocksdb/}. Only one
+ * process may have a store open; a second gets {@link ErrorCode#STORE_LOCKED}.
+ */
+public final class Store implements AutoCloseable {
+  private final Path dataDir;
+  private final StoreHeader header;
+  private final RocksBackend rocks;
+  private final RocksBlockStore blocks;
+  private final RocksIndexStore index;
+
+  private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
+    this.dataDir = dataDir;
+    this.header = header;
+    this.rocks = rocks;
+    this.blocks = new RocksBlockStore(rocks, header.blockSize());
+    this.index = new RocksIndexStore(rocks);
+  }
+
+  /**
+   * Opens the store in {@code dataDir}, creating it with {@code blockSize} (default 4 KiB) when the
+   * directory holds none. Asking for a block size other than the store's is refused.
+   */
+  public static Store open(Path dataDir, Optional<BlockSize> blockSize) {
+    try {
+      if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+        throw new StoreException(ErrorCode.STORE_FORMAT, dataDir + " is a file, not a Cairn data directory;"
+            + " pass --data with a directory");
+      }
+      StoreHeader header;
+      if (StoreHeader.exists(dataDir)) {
+        header = StoreHeader.read(dataDir);
+        if (blockSize.isPresent() && !blockSize.get().equals(header.blockSize())) {
+          throw new StoreException(ErrorCode.STORE_FORMAT, "store " + dataDir + " was created with block size "
+              + header.blockSize() + "; the block size of a store cannot change. Use a new --data directory"
+              + " for " + blockSize.get() + " blocks");
+        }
+      } else {
+        if (Files.isDirectory(dataDir.resolve("rocksdb"))) {
+          throw new StoreException(ErrorCode.STORE_FORMAT, dataDir + " has a database but no store.json;"
+              + " it was not made by this Cairn or is damaged");
+        }
+        Files.createDirectories(dataDir);
+        header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
+        header.write(dataDir);
+      }
+      return new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb")));
+    } catch (IOException e) {
+      throw new StoreException(ErrorCode.STORE_FORMAT, "cannot create store in " + dataDir + ": " + e, e);
+    }
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public StoreHeader header() {
+    return header;
+  }
+
+  public BlockSize blockSize() {
+    return header.blockSize();
+  }
+
+  public BlockStore blocks() {
+    return blocks;
+  }
+
+  public IndexStore index() {
+    return index;
+  }
+
+  /** Compressed bytes RocksDB holds for blocks (table files plus memtables). */
+  public long physicalBlockBytes() {
+    return blocks.physicalBytes();
+  }
+
+  @Override
+  public void close() {
+    rocks.close();
+  }
+}

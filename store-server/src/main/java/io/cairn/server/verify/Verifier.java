@@ -1,0 +1,117 @@
+package io.cairn.server.verify;
+
+import io.cairn.block.BlockHasher;
+import io.cairn.id.BlockId;
+import io.cairn.id.ImageDigest;
+import io.cairn.id.PageId;
+import io.cairn.index.ImageRoot;
+import io.cairn.index.IndexPage;
+import io.cairn.server.store.IndexStore;
+import io.cairn.server.store.Store;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks the whole store: every tag names a root, every root hashes to its digest, every page it
+ * names is present and hashes right, every block those pages name is present and hashes right.
+ * Each block is read and hashed once however many images share it.
+ */
+public final class Verifier {
+  private final Store store;
+
+  public Verifier(Store store) {
+    this.store = store;
+  }
+
+  /** Result of a run: what was checked and what is wrong. */
+  public record Report(int tags, int images, long pages, long blocks, long bytesHashed, List<Problem> problems) {
+    public boolean ok() {
+      return problems.isEmpty();
+    }
+  }
+
+  public Report run() {
+    Map<String, Problem> problems = new LinkedHashMap<>();
+    Map<ImageDigest, List<String>> names = new HashMap<>();
+    List<IndexStore.TagEntry> tags = store.index().tags();
+    for (IndexStore.TagEntry t : tags) {
+      names.computeIfAbsent(t.digest(), d -> new ArrayList<>()).add(t.tag().toString());
+    }
+    Set<ImageDigest> roots = new HashSet<>(store.index().images());
+    for (IndexStore.TagEntry t : tags) {
+      if (!roots.contains(t.digest())) {
+        add(problems, Problem.Kind.ROOT_MISSING, t.digest().toString(), "tag " + t.tag() + " points at it",
+            t.tag().toString());
+      }
+    }
+    Set<PageId> pagesSeen = new HashSet<>();
+    Set<BlockId> blocksSeen = new HashSet<>();
+    int bs = store.blockSize().bytes();
+    byte[] buf = new byte[bs];
+    long bytes = 0;
+    for (ImageDigest d : roots) {
+      String who = names.containsKey(d) ? String.join(",", names.get(d)) : d.toString();
+      ImageRoot root = store.index().root(d).orElseThrow();
+      if (!root.digest().equals(d)) {
+        add(problems, Problem.Kind.ROOT_CORRUPT, d.toString(), "root hashes to " + root.digest(), who);
+        continue;
+      }
+      for (int p = 0; p < root.pageCount(); p++) {
+        PageId pid = root.pageId(p);
+        if (pid.isZero()) {
+          continue;
+        }
+        var page = store.index().page(pid);
+        if (page.isEmpty()) {
+          add(problems, Problem.Kind.PAGE_MISSING, pid.toHex(), "page " + p + " of " + d, who);
+          continue;
+        }
+        IndexPage pg = page.get();
+        if (!pg.id().equals(pid)) {
+          add(problems, Problem.Kind.PAGE_CORRUPT, pid.toHex(), "hashes to " + pg.id().toHex(), who);
+          continue;
+        }
+        boolean firstVisit = pagesSeen.add(pid);
+        for (int i = 0; i < pg.count(); i++) {
+          BlockId id = pg.blockId(i);
+          if (id.isZero()) {
+            continue;
+          }
+          String key = id.toHex();
+          if (!firstVisit || !blocksSeen.add(id)) {
+            Problem known = problems.get(key);
+            if (known != null && !known.dependents().contains(who)) {
+              known.dependents().add(who);
+            }
+            continue;
+          }
+          try {
+            store.blocks().read(List.of(id), buf, 0);
+          } catch (io.cairn.error.BlockUnknownException e) {
+            add(problems, Problem.Kind.BLOCK_MISSING, key, "named by page " + pid.abbreviate(), who);
+            continue;
+          } catch (io.cairn.error.BlockCorruptException e) {
+            add(problems, Problem.Kind.BLOCK_CORRUPT, key, e.getMessage(), who);
+            continue;
+          }
+          bytes += bs;
+          BlockId actual = BlockHasher.hashBlock(buf, 0, bs);
+          if (!actual.equals(id)) {
+            add(problems, Problem.Kind.BLOCK_CORRUPT, key, "hashes to " + actual.toHex(), who);
+          }
+        }
+      }
+    }
+    return new Report(tags.size(), roots.size(), pagesSeen.size(), blocksSeen.size(), bytes,
+        List.copyOf(problems.values()));
+  }
+
+  private static void add(Map<String, Problem> problems, Problem.Kind kind, String id, String detail, String who) {
+    problems.computeIfAbsent(id, k -> new Problem(kind, id, detail, new ArrayList<>())).dependents().add(who);
+  }
+}
