@@ -18,8 +18,8 @@ public enum DiskFormat {
 
   /**
    * QCOW2 when the file starts with the qcow magic, RAW otherwise. Any file can be a raw disk, so
-   * there is no "unknown": a qcow (v1) file detects as QCOW2 and {@link Qcow2Source} then refuses it
-   * by version, which tells the user more than reading its header as guest data would.
+   * there is no "unknown": a qcow (v1) file detects as QCOW2 and {@link Qcow2Source} then refuses
+   * it by version, which tells the user more than reading its header as guest data would.
    */
   public static DiskFormat detect(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {

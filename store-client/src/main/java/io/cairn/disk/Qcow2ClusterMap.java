@@ -209,7 +209,8 @@ final class Qcow2ClusterMap {
           "the compressed cluster for guest offset " + clusterStart + " is at host offset " + host
               + ", outside the file of " + fileSize + " bytes");
     }
-    return new Extent(Kind.COMPRESSED, clusterStart, clusterStart + clusterSize, host, (int) length);
+    long end = clusterStart + clusterSize;
+    return new Extent(Kind.COMPRESSED, clusterStart, end, host, (int) length);
   }
 
   /**

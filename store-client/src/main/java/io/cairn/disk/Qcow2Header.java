@@ -32,7 +32,11 @@ record Qcow2Header(
   private static final long INCOMPAT_COMPRESSION = 1L << 3;
   private static final long INCOMPAT_EXTL2 = 1L << 4;
   private static final long INCOMPAT_KNOWN =
-      INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2;
+      INCOMPAT_DIRTY
+          | INCOMPAT_CORRUPT
+          | INCOMPAT_DATA_FILE
+          | INCOMPAT_COMPRESSION
+          | INCOMPAT_EXTL2;
 
   private static final int EXT_FEATURE_NAMES = 0x6803f857;
   private static final int EXT_DATA_FILE = 0x44415441;
@@ -57,9 +61,9 @@ record Qcow2Header(
   }
 
   /**
-   * Parses and checks the header of {@code file}. Throws {@link UnsupportedImageException} for every
-   * image that needs something beyond this file (backing file, external data file, a key) or uses a
-   * feature this reader does not implement.
+   * Parses and checks the header of {@code file}. Throws {@link UnsupportedImageException} for
+   * every image that needs something beyond this file (backing file, external data file, a key)
+   * or uses a feature this reader does not implement.
    */
   static Qcow2Header read(Path file, FileChannel ch) throws IOException {
     long fileSize = ch.size();
@@ -130,8 +134,8 @@ record Qcow2Header(
 
     long unknown = incompatible & ~INCOMPAT_KNOWN;
     if (unknown != 0) {
-      throw unsupported(
-          file, "incompatible features " + featureNames(unknown, extensions.get(EXT_FEATURE_NAMES)));
+      String names = featureNames(unknown, extensions.get(EXT_FEATURE_NAMES));
+      throw unsupported(file, "incompatible features " + names);
     }
     if ((incompatible & INCOMPAT_CORRUPT) != 0) {
       throw UnsupportedImageException.corrupt(file, "qemu has flagged it corrupt");

@@ -19,7 +19,8 @@ import java.util.concurrent.ExecutionException;
  * file, or that need a key, are refused at {@link #open} with {@link UnsupportedImageException}:
  * backing files, external data files, encryption, unknown incompatible features.
  *
- * <p>Reads the active L1 table only: internal snapshots are ignored, as the guest sees none of them.
+ * <p>Reads the active L1 table only: internal snapshots are ignored, as the guest sees none of
+ * them.
  * Thread-safe: all file reads are positional and the caches are concurrent.
  */
 public final class Qcow2Source implements DiskSource {

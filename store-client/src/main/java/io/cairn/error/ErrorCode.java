@@ -25,7 +25,9 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405),
   UNSUPPORTED_MEDIA_TYPE(415),
   UNAVAILABLE(503),
-  INTERNAL(500);
+  INTERNAL(500),
+  /** A malformed hex id or digest (wrong length, upper case, non-hex): rejected at the edge. */
+  ID_INVALID(400);
 
   private final int httpStatus;
 

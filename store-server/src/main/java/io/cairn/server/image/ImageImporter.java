@@ -18,6 +18,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -52,8 +55,11 @@ public final class ImageImporter {
     this.threads = threads;
   }
 
-  /** One segment's hashed blocks, in a buffer borrowed from the pool (null for an all-hole segment). */
-  private record Segment(BlockId[] ids, byte[] buf) {}
+  /**
+   * One segment's hashed blocks, in a buffer borrowed from the pool (null for an all-hole segment),
+   * and the ids the store lacked when the hashing thread looked them up.
+   */
+  private record Segment(BlockId[] ids, byte[] buf, Set<BlockId> missing) {}
 
   public ImportResult importDisk(DiskSource src, Optional<Tag> tag, LongConsumer progress) throws IOException {
     long t0 = System.nanoTime();
@@ -92,10 +98,10 @@ public final class ImageImporter {
           long start = next * segBytes;
           int n = (int) Math.min(segBlocks, totalBlocks - next * segBlocks);
           if (src.nextData(start) >= start + (long) n * blockBytes) {
-            queue.add(java.util.concurrent.CompletableFuture.completedFuture(new Segment(null, null)));
+            queue.add(java.util.concurrent.CompletableFuture.completedFuture(new Segment(null, null, null)));
           } else {
             byte[] buf = pool.take();
-            queue.add(hashers.submit(() -> hashSegment(src, start, n, blockBytes, buf)));
+            queue.add(hashers.submit(() -> hashSegment(src, start, n, blockBytes, buf, store.blocks())));
           }
           next++;
         }
@@ -109,7 +115,7 @@ public final class ImageImporter {
             BlockId id = seg.ids[i];
             if (id.isZero()) {
               zero++;
-            } else if (inserter.insert(id, seg.buf, i * blockBytes)) {
+            } else if (seg.missing.contains(id) && inserter.insert(id, seg.buf, i * blockBytes)) {
               fresh++;
             } else {
               dedup++;
@@ -149,7 +155,8 @@ public final class ImageImporter {
   }
 
   /** Reads the data extents of one segment (holes become zeros without reading) and hashes its blocks. */
-  private static Segment hashSegment(DiskSource src, long start, int n, int blockBytes, byte[] buf) {
+  private static Segment hashSegment(DiskSource src, long start, int n, int blockBytes, byte[] buf,
+      BlockStore blocks) {
     try {
       long end = start + (long) n * blockBytes;
       long limit = Math.min(end, src.size()); // the last block may run past the disk's end
@@ -169,7 +176,8 @@ public final class ImageImporter {
       for (int i = 0; i < n; i++) {
         ids[i] = BlockHasher.blockId(buf, i * blockBytes, blockBytes);
       }
-      return new Segment(ids, buf);
+      // Looking up presence here, on the hashing threads, keeps the inserting thread free for writes.
+      return new Segment(ids, buf, new HashSet<>(blocks.findMissing(Arrays.asList(ids))));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

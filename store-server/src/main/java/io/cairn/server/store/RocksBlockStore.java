@@ -49,10 +49,25 @@ final class RocksBlockStore implements BlockStore {
   public List<BlockId> findMissing(Collection<BlockId> ids) {
     Set<BlockId> unique = new LinkedHashSet<>(ids);
     unique.remove(BlockId.ZERO);
+    if (unique.isEmpty()) {
+      return List.of();
+    }
+    List<BlockId> order = new ArrayList<>(unique);
+    List<byte[]> keys = new ArrayList<>(order.size());
+    for (BlockId id : order) {
+      keys.add(id.toRaw());
+    }
+    List<byte[]> values;
+    try {
+      // One batched lookup: RocksDB sorts the keys and reads each table block once.
+      values = rocks.db.multiGetAsList(Collections.nCopies(keys.size(), rocks.blocks), keys);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("look up blocks", e);
+    }
     List<BlockId> missing = new ArrayList<>();
-    for (BlockId id : unique) {
-      if (!contains(id)) {
-        missing.add(id);
+    for (int i = 0; i < order.size(); i++) {
+      if (values.get(i) == null) {
+        missing.add(order.get(i));
       }
     }
     return missing;
