@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 [[ -n "$RUNS" ]] || RUNS=$(( QUICK ? 1 : 3 ))
-[[ -n "$CORPUS" ]] || CORPUS="${TMPDIR:-/tmp}/cairn-corpus-$([[ $QUICK = 1 ]] && echo quick || echo full)"
+[[ -n "$CORPUS" ]] || CORPUS="${TMPDIR:-/tmp}/corpus-$([[ $QUICK = 1 ]] && echo quick || echo full)"
 mkdir -p "$OUT"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

@@ -1,6 +1,5 @@
 package io.cairn.server.image;
 
-import io.cairn.block.BlockHasher;
 import io.cairn.block.BlockSize;
 import io.cairn.disk.DiskSource;
 import io.cairn.id.BlockId;
@@ -15,12 +14,14 @@ import io.cairn.server.store.Store;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -33,8 +34,8 @@ import java.util.function.LongConsumer;
 
 /**
  * Imports a disk into the store. The disk is read in segments of one index page (1,024 blocks);
- * hashing runs on a pool of threads while this thread inserts blocks in order, so memory is bounded
- * by a few segments whatever the image size. Holes are skipped without reading, zero blocks
+ * a pool of threads reads, hashes and stores segments while this thread builds the index in order,
+ * so memory is bounded by a few segments whatever the image size. Holes are skipped without reading, zero blocks
  * without hashing.
  *
  * <p>Ordering (docs/design.md, invariants 1-3): blocks are flushed durable, then the pages are
@@ -59,7 +60,7 @@ public final class ImageImporter {
    * One segment's hashed blocks, in a buffer borrowed from the pool (null for an all-hole segment),
    * and the ids the store lacked when the hashing thread looked them up.
    */
-  private record Segment(BlockId[] ids, byte[] buf, Set<BlockId> missing) {}
+  private record Segment(BlockId[] ids, int fresh, int dedup) {}
 
   public ImportResult importDisk(DiskSource src, Optional<Tag> tag, LongConsumer progress) throws IOException {
     long t0 = System.nanoTime();
@@ -90,7 +91,10 @@ public final class ImageImporter {
     long fresh = 0;
     long dedup = 0;
     ArrayDeque<Future<Segment>> queue = new ArrayDeque<>();
-    try (BlockInserter inserter = store.blocks().newInserter(BlockStore.Durability.BULK)) {
+    // One inserter per hashing thread: RocksDB takes concurrent writers, and a single inserting
+    // thread measured as the import's bottleneck.
+    Queue<BlockInserter> inserters = new ConcurrentLinkedQueue<>();
+    try {
       long next = 0;
       long done = 0;
       while (done < segments) {
@@ -98,10 +102,10 @@ public final class ImageImporter {
           long start = next * segBytes;
           int n = (int) Math.min(segBlocks, totalBlocks - next * segBlocks);
           if (src.nextData(start) >= start + (long) n * blockBytes) {
-            queue.add(java.util.concurrent.CompletableFuture.completedFuture(new Segment(null, null, null)));
+            queue.add(java.util.concurrent.CompletableFuture.completedFuture(new Segment(null, 0, 0)));
           } else {
             byte[] buf = pool.take();
-            queue.add(hashers.submit(() -> hashSegment(src, start, n, blockBytes, buf, store.blocks())));
+            queue.add(hashers.submit(() -> storeSegment(src, start, n, blockBytes, buf, pool, inserters)));
           }
           next++;
         }
@@ -112,17 +116,11 @@ public final class ImageImporter {
           zero += n;
         } else {
           for (int i = 0; i < n; i++) {
-            BlockId id = seg.ids[i];
-            if (id.isZero()) {
-              zero++;
-            } else if (seg.missing.contains(id) && inserter.insert(id, seg.buf, i * blockBytes)) {
-              fresh++;
-            } else {
-              dedup++;
-            }
-            builder.add(id);
+            zero += seg.ids[i].isZero() ? 1 : 0;
+            builder.add(seg.ids[i]);
           }
-          pool.add(seg.buf);
+          fresh += seg.fresh;
+          dedup += seg.dedup;
         }
         if (pendingPages.size() >= PAGE_BATCH) {
           store.index().putPages(pendingPages);
@@ -131,7 +129,11 @@ public final class ImageImporter {
         done++;
         progress.accept(Math.min(size, done * segBytes));
       }
-      inserter.flush(); // invariant 1: blocks are durable before any root names them
+      hashers.shutdown();
+      hashers.awaitTermination(1, TimeUnit.MINUTES);
+      for (BlockInserter in; (in = inserters.poll()) != null; ) {
+        in.close(); // invariant 1: blocks are durable before any root names them
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("import interrupted");
@@ -146,6 +148,13 @@ public final class ImageImporter {
       throw new IOException(c);
     } finally {
       hashers.shutdownNow();
+      for (BlockInserter in; (in = inserters.poll()) != null; ) {
+        try {
+          in.close();
+        } catch (RuntimeException suppressed) {
+          // already failing; the blocks it held are unreferenced and harmless
+        }
+      }
     }
     ImageRoot root = builder.finish();
     store.index().putPages(pendingPages);
@@ -154,32 +163,41 @@ public final class ImageImporter {
         fresh * blockBytes, System.nanoTime() - t0);
   }
 
-  /** Reads the data extents of one segment (holes become zeros without reading) and hashes its blocks. */
-  private static Segment hashSegment(DiskSource src, long start, int n, int blockBytes, byte[] buf,
-      BlockStore blocks) {
+  /**
+   * Reads and hashes one segment (the same code as the client's publisher, so digests agree), then
+   * stores the blocks the store lacks. Runs on a hashing thread.
+   */
+  private Segment storeSegment(DiskSource src, long start, int n, int blockBytes, byte[] buf,
+      BlockingQueue<byte[]> pool, Queue<BlockInserter> inserters) {
+    BlockInserter inserter = null;
     try {
-      long end = start + (long) n * blockBytes;
-      long limit = Math.min(end, src.size()); // the last block may run past the disk's end
-      long pos = start;
-      while (pos < limit) {
-        long data = Math.min(src.nextData(pos), limit);
-        if (data >= limit) {
-          break;
-        }
-        java.util.Arrays.fill(buf, (int) (pos - start), (int) (data - start), (byte) 0);
-        long hole = Math.min(Math.max(src.nextHole(data), data + 1), limit);
-        src.read(data, ByteBuffer.wrap(buf, (int) (data - start), (int) (hole - data)));
-        pos = hole;
+      BlockId[] ids = io.cairn.disk.Segments.readAndHash(src, start, n, blockBytes, buf);
+      Set<BlockId> missing = new HashSet<>(store.blocks().findMissing(Arrays.asList(ids)));
+      inserter = inserters.poll();
+      if (inserter == null) {
+        inserter = store.blocks().newInserter(BlockStore.Durability.BULK);
       }
-      java.util.Arrays.fill(buf, (int) (pos - start), (int) (end - start), (byte) 0);
-      BlockId[] ids = new BlockId[n];
+      int fresh = 0;
+      int dedup = 0;
       for (int i = 0; i < n; i++) {
-        ids[i] = BlockHasher.blockId(buf, i * blockBytes, blockBytes);
+        BlockId id = ids[i];
+        if (id.isZero()) {
+          continue;
+        }
+        if (missing.contains(id) && inserter.insert(id, buf, i * blockBytes)) {
+          fresh++;
+        } else {
+          dedup++;
+        }
       }
-      // Looking up presence here, on the hashing threads, keeps the inserting thread free for writes.
-      return new Segment(ids, buf, new HashSet<>(blocks.findMissing(Arrays.asList(ids))));
+      return new Segment(ids, fresh, dedup);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      if (inserter != null) {
+        inserters.add(inserter);
+      }
+      pool.add(buf);
     }
   }
 }

@@ -92,10 +92,12 @@ final class RocksBackend implements AutoCloseable {
         .setFilterPolicy(track(new BloomFilter(10)));
     ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table);
     switch (family) {
-      case "blocks" -> o.setCompressionType(CompressionType.LZ4_COMPRESSION)
-          .setWriteBufferSize(128L << 20)
-          .setTargetFileSizeBase(128L << 20)
-          .setMaxBytesForLevelBase(512L << 20);
+      case "blocks" -> {
+        o.setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setWriteBufferSize(128L << 20)
+            .setTargetFileSizeBase(128L << 20)
+            .setMaxBytesForLevelBase(512L << 20);
+      }
       case "meta" -> o.setMergeOperatorName("uint64add").setCompressionType(CompressionType.NO_COMPRESSION);
       default -> o.setCompressionType(CompressionType.LZ4_COMPRESSION);
     }
