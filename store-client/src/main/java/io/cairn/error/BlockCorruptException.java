@@ -16,6 +16,17 @@ public final class BlockCorruptException extends CairnException {
     this.actual = actual;
   }
 
+  private BlockCorruptException(ErrorCode code, Sha256Id expected, Sha256Id actual, String message, Void remote) {
+    super(code, message);
+    this.expected = expected;
+    this.actual = actual;
+  }
+
+  /** The same error as reported by a remote server: its message is kept as it was written. */
+  public static BlockCorruptException reported(ErrorCode code, Sha256Id expected, Sha256Id actual, String message) {
+    return new BlockCorruptException(code, expected, actual, message, null);
+  }
+
   public Sha256Id expected() {
     return expected;
   }

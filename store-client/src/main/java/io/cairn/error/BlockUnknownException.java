@@ -11,6 +11,12 @@ public final class BlockUnknownException extends CairnException {
     this.id = id;
   }
 
+  /** The same error as reported by a remote server, with its message. */
+  public BlockUnknownException(Sha256Id id, String message) {
+    super(ErrorCode.BLOCK_UNKNOWN, message);
+    this.id = id;
+  }
+
   public Sha256Id id() {
     return id;
   }

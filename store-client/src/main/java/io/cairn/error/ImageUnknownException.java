@@ -9,6 +9,12 @@ public final class ImageUnknownException extends CairnException {
     this.ref = String.valueOf(ref);
   }
 
+  /** The same error as reported by a remote server, with its message. */
+  public ImageUnknownException(String ref, String message) {
+    super(ErrorCode.IMAGE_UNKNOWN, message);
+    this.ref = ref;
+  }
+
   public String ref() {
     return ref;
   }

@@ -1,0 +1,71 @@
+package io.cairn.server.cli;
+
+import io.cairn.server.http.CairnServer;
+import io.cairn.server.store.Store;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", description = "Serve the store over HTTP until stopped (SIGTERM or Ctrl-C stop it gracefully).",
+    mixinStandardHelpOptions = true)
+final class ServeCommand implements Callable<Integer> {
+  /** How long in-flight requests may run after SIGTERM before the server stops anyway. */
+  private static final Duration GRACE = Duration.ofSeconds(20);
+
+  @Mixin StoreOptions store;
+
+  @Option(names = "--bind", paramLabel = "HOST", defaultValue = "${env:CAIRN_BIND:-127.0.0.1}",
+      description = "Address to listen on (env CAIRN_BIND; default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:CAIRN_PORT:-7070}",
+      description = "Port to listen on, 0 for any free port (env CAIRN_PORT; default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "32",
+      description = "Worker threads, i.e. requests served at once (default: ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(names = "--max-body", paramLabel = "BYTES", defaultValue = "67108864",
+      description = "Largest request body accepted, e.g. one block upload (default: ${DEFAULT-VALUE}).")
+  long maxBody;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Store s = store.open();
+    CairnServer server;
+    try {
+      server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody).start();
+    } catch (RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.err.println("cairn: stopping; letting requests in flight finish (at most " + GRACE.toSeconds() + " s)");
+      if (server.stop(GRACE)) {
+        s.close();
+      } else {
+        // Closing RocksDB under a worker that is still reading would crash the JVM; committed
+        // data is in the synced log, so the next open recovers without it.
+        System.err.println("cairn: requests still running after " + GRACE.toSeconds() + " s; exiting without closing"
+            + " the store cleanly (the next open replays its log)");
+      }
+      stopped.countDown();
+    }, "cairn-shutdown"));
+    String host = server.address().getAddress().isAnyLocalAddress() ? bind : server.address().getHostString();
+    if (host.indexOf(':') >= 0) {
+      host = "[" + host + "]";
+    }
+    String url = "http://" + host + ":" + server.port();
+    System.out.println("cairn: serving store " + store.dataDir() + " on " + url);
+    System.out.println("cairn: try: curl " + url + "/v1/images   (or curl -o disk.raw " + url
+        + "/v1/images/NAME:TAG/disk)");
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+}

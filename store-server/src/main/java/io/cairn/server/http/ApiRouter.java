@@ -1,0 +1,133 @@
+package io.cairn.server.http;
+
+import io.cairn.error.ErrorCode;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Maps a request path and method to an endpoint, and every failure to {@link ErrorMapper}. Image
+ * names may contain '/', so image routes match by their last segment ({@code /disk}, {@code /root},
+ * {@code /blocks}) and everything between is the reference; names are validated by the id types,
+ * which reject '..', '%', NUL and upper case. Runs on a worker thread (behind a BlockingHandler).
+ */
+final class ApiRouter implements HttpHandler {
+  /** One endpoint; {@code param} is the variable part of the path (an id, ref or tag), or "". */
+  @FunctionalInterface
+  interface Action {
+    void run(HttpServerExchange ex, String param) throws Exception;
+  }
+
+  /** The methods one path shape accepts. */
+  static final class Route {
+    final Map<String, Action> methods = new LinkedHashMap<>();
+
+    Route on(String method, Action a) {
+      methods.put(method, a);
+      return this;
+    }
+  }
+
+  private final Map<String, Route> exact = new LinkedHashMap<>();
+  private final Map<String, Route> prefixed = new LinkedHashMap<>();
+  private final Map<String, Route> imageSuffix = new LinkedHashMap<>();
+  private Route image;
+  private final ServerCounters counters;
+
+  ApiRouter(ServerCounters counters) {
+    this.counters = counters;
+  }
+
+  /** {@code /v1/<path>} exactly. */
+  Route exact(String path) {
+    return exact.computeIfAbsent(path, p -> new Route());
+  }
+
+  /** {@code /v1/<prefix>/<param>} where param has no '/' unless {@code prefix} is "tags". */
+  Route prefixed(String prefix) {
+    return prefixed.computeIfAbsent(prefix, p -> new Route());
+  }
+
+  /** {@code /v1/images/<ref>/<suffix>}. */
+  Route imageSuffix(String suffix) {
+    return imageSuffix.computeIfAbsent(suffix, p -> new Route());
+  }
+
+  /** {@code /v1/images/<ref>}. */
+  Route image() {
+    if (image == null) {
+      image = new Route();
+    }
+    return image;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange ex) {
+    counters.requests.incrementAndGet();
+    try {
+      dispatch(ex);
+    } catch (Throwable t) {
+      ErrorMapper.send(ex, t);
+    }
+  }
+
+  private void dispatch(HttpServerExchange ex) throws Exception {
+    String path = ex.getRelativePath();
+    if (!path.startsWith("/v1/")) {
+      throw notFound(path);
+    }
+    String rest = path.substring(4);
+    Route r = exact.get(rest);
+    String param = "";
+    if (r == null) {
+      int slash = rest.indexOf('/');
+      String head = slash < 0 ? rest : rest.substring(0, slash);
+      String tail = slash < 0 ? null : rest.substring(slash + 1);
+      if (tail == null || tail.isEmpty()) {
+        throw notFound(path);
+      }
+      if (head.equals("images")) {
+        int last = tail.lastIndexOf('/');
+        Route s = last < 0 ? null : imageSuffix.get(tail.substring(last + 1));
+        if (s != null) {
+          r = s;
+          param = tail.substring(0, last);
+        } else {
+          r = image;
+          param = tail;
+        }
+      } else {
+        r = prefixed.get(head);
+        param = tail;
+        if (r != null && !head.equals("tags") && tail.indexOf('/') >= 0) {
+          throw notFound(path);
+        }
+      }
+    }
+    if (r == null) {
+      throw notFound(path);
+    }
+    Action a = r.methods.get(ex.getRequestMethod().toString());
+    if (a == null) {
+      String allow = String.join(", ", r.methods.keySet());
+      throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ex.getRequestMethod() + " is not allowed on " + path
+          + "; allowed: " + allow, null, Map.of("Allow", allow));
+    }
+    a.run(ex, param);
+  }
+
+  private static ApiException notFound(String path) {
+    return new ApiException(ErrorCode.NOT_FOUND, "no such endpoint: " + printable(path)
+        + " (the API is described in docs/http-api.md)");
+  }
+
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length() && i < 200; i++) {
+      char c = s.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,97 @@
+package io.cairn.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.id.InvalidIdException;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.xnio.IoUtils;
+
+/**
+ * The one place that turns exceptions into HTTP responses: status from {@link ErrorCode#httpStatus()},
+ * body {@code {"error": CODE, "message": ..., "detail": ...}}. Anything not a known Cairn error is a
+ * bug: it becomes 500 INTERNAL and its stack trace goes to stderr.
+ */
+final class ErrorMapper {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ErrorMapper() {}
+
+  /** The error response for {@code t}: status, code, message, detail and extra headers. */
+  record Mapped(int status, ErrorCode code, String message, Object detail, Map<String, String> headers) {}
+
+  static Mapped map(Throwable t) {
+    if (t instanceof ApiException a) {
+      return new Mapped(a.code().httpStatus(), a.code(), a.getMessage(), a.detail(), a.headers());
+    }
+    if (t instanceof CairnException c) {
+      return new Mapped(c.code().httpStatus(), c.code(), c.getMessage(), c.detail(), Map.of());
+    }
+    if (t instanceof InvalidIdException i) {
+      // Names and tags are NAME_INVALID (the stable code); hex ids and digests ID_INVALID.
+      ErrorCode code = i.kind().contains("name") || i.kind().equals("tag") ? ErrorCode.NAME_INVALID : ErrorCode.ID_INVALID;
+      return new Mapped(code.httpStatus(), code, i.getMessage(), null, Map.of());
+    }
+    if (t instanceof JsonProcessingException j) {
+      return new Mapped(400, ErrorCode.INPUT_INVALID, "malformed JSON: " + j.getOriginalMessage(), null, Map.of());
+    }
+    if (t instanceof java.util.concurrent.RejectedExecutionException) {
+      return new Mapped(503, ErrorCode.UNAVAILABLE, "the server is shutting down or overloaded", null, Map.of());
+    }
+    return new Mapped(500, ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName()
+        + " (this is a bug in Cairn; the server log has the trace)", null, Map.of());
+  }
+
+  /**
+   * Sends the error response, or, when the response has already started (a stream broke midway),
+   * closes the connection so the client sees a short body instead of a corrupt one.
+   */
+  static void send(HttpServerExchange ex, Throwable t) {
+    Mapped m = map(t);
+    if (m.status() >= 500) {
+      System.err.println("cairn: " + ex.getRequestMethod() + " " + ex.getRequestPath() + " failed: " + t);
+      t.printStackTrace();
+    }
+    if (ex.isResponseStarted()) {
+      IoUtils.safeClose(ex.getConnection());
+      return;
+    }
+    ex.setStatusCode(m.status());
+    ex.getResponseHeaders().clear();
+    for (Map.Entry<String, String> h : m.headers().entrySet()) {
+      ex.getResponseHeaders().put(HttpString.tryFromString(h.getKey()), h.getValue());
+    }
+    if (ex.getRequestContentLength() != 0 && !ex.isRequestComplete()) {
+      // The request body was not read (e.g. 413): close rather than drain gigabytes to reuse the connection.
+      ex.setPersistent(false);
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", m.code().name());
+    body.put("message", m.message());
+    body.put("detail", m.detail());
+    byte[] bytes;
+    try {
+      bytes = JSON.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      bytes = ("{\"error\":\"" + m.code().name() + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+    ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+    ex.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+    ex.setResponseContentLength(bytes.length);
+    if (ex.getRequestMethod().equalToString("HEAD")) {
+      return;
+    }
+    try {
+      ex.getOutputStream().write(bytes);
+    } catch (IOException e) {
+      IoUtils.safeClose(ex.getConnection()); // the client is gone; nothing to tell it
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package io.cairn.server.http;
+
+import io.cairn.server.image.Images;
+import io.cairn.server.image.StoreReport;
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code GET /v1/health} and {@code GET /v1/stats}. */
+final class StatusEndpoints {
+  private final Images images;
+  private final ServerCounters counters;
+  private final long startedMillis = System.currentTimeMillis();
+  /** The store report walks every index page, so it is recomputed only after the store changed. */
+  private volatile CachedReport cached;
+
+  private record CachedReport(long generation, StoreReport.Totals totals) {}
+
+  StatusEndpoints(Images images, ServerCounters counters) {
+    this.images = images;
+    this.counters = counters;
+  }
+
+  void health(HttpServerExchange ex) throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("status", "ok");
+    m.put("blockSize", images.store().blockSize().bytes());
+    m.put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000);
+    Responses.json(ex, 200, m);
+  }
+
+  void stats(HttpServerExchange ex) throws IOException {
+    StoreReport.Totals t = totals();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("blockSize", images.store().blockSize().bytes());
+    m.put("images", t.images());
+    m.put("tags", t.tags());
+    m.put("logicalBytes", t.logicalBytes());
+    m.put("dataBytes", t.dataBytes());
+    m.put("blocks", images.store().blocks().stats().blocks());
+    m.put("storedBytes", images.store().blocks().stats().bytes());
+    m.put("dedupRatio", t.dedupRatio());
+    m.put("bytesServed", counters.bytesServed.get());
+    m.put("blockBytesServed", counters.blockBytesServed.get());
+    m.put("blockBytesReceived", counters.blockBytesReceived.get());
+    m.put("requests", counters.requests.get());
+    Responses.json(ex, 200, m);
+  }
+
+  private StoreReport.Totals totals() {
+    long gen = counters.storeGeneration.get();
+    CachedReport c = cached;
+    if (c == null || c.generation() != gen) {
+      c = new CachedReport(gen, StoreReport.compute(images).totals());
+      cached = c;
+    }
+    return c.totals();
+  }
+}

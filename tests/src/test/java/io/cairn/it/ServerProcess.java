@@ -1,0 +1,107 @@
+package io.cairn.it;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real {@code cairn serve} in a child JVM on an ephemeral port. Start it after importing (only one
+ * process may open a store); {@link #stop()} sends SIGTERM like an init system, {@link #kill()}
+ * SIGKILL like a crash.
+ */
+public final class ServerProcess implements AutoCloseable {
+  private static final Pattern URL = Pattern.compile("cairn: serving store .* on (http://\\S+)");
+
+  private final Process process;
+  private final Path logDir;
+  private final URI base;
+
+  private ServerProcess(Process process, Path logDir, URI base) {
+    this.process = process;
+    this.logDir = logDir;
+    this.base = base;
+  }
+
+  /** Starts {@code cairn serve --data DIR --port 0 extra...} and waits (up to a minute) for its URL. */
+  public static ServerProcess start(Path dataDir, Path logDir, String... extra) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("serve", "--data", dataDir.toString(), "--port", "0"));
+    args.addAll(List.of(extra));
+    Process p = Cli.start(logDir, "serve", args.toArray(String[]::new));
+    Path out = logDir.resolve("serve.out");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      Matcher m = URL.matcher(Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "");
+      if (m.find()) {
+        return new ServerProcess(p, logDir, URI.create(m.group(1) + "/"));
+      }
+      if (!p.isAlive()) {
+        throw new AssertionError("cairn serve exited with " + p.exitValue() + ":\n" + log("serve.err", logDir));
+      }
+      Thread.sleep(50);
+    }
+    p.destroyForcibly();
+    throw new AssertionError("cairn serve printed no URL within 60 s:\n" + log("serve.err", logDir));
+  }
+
+  private static String log(String name, Path dir) {
+    try {
+      return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(no " + name + ")";
+    }
+  }
+
+  /** {@code http://127.0.0.1:PORT/}. */
+  public URI baseUri() {
+    return base;
+  }
+
+  public URI uri(String path) {
+    return base.resolve(path.startsWith("/") ? path.substring(1) : path);
+  }
+
+  public int port() {
+    return base.getPort();
+  }
+
+  public String stdout() {
+    return log("serve.out", logDir);
+  }
+
+  public String stderr() {
+    return log("serve.err", logDir);
+  }
+
+  /** SIGTERM, then waits for the graceful shutdown; returns the exit code. */
+  public int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+      throw new AssertionError("cairn serve did not stop within 60 s of SIGTERM:\n" + stderr());
+    }
+    return process.exitValue();
+  }
+
+  /** SIGKILL: no shutdown hook runs. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      stop();
+    }
+  }
+}
