@@ -1,0 +1,261 @@
+package io.cairn.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cairn.client.cache.BlockCache;
+import io.cairn.id.BlockId;
+import io.cairn.id.ImageDigest;
+import io.cairn.id.ImageRef;
+import io.cairn.id.PageId;
+import io.cairn.id.Tag;
+import io.cairn.index.ImageRoot;
+import io.cairn.index.IndexPage;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A client of one Cairn server: publish images, pull them with delta transfer, and manage tags.
+ * Thread-safe; one instance is meant to be shared. Close it to write the cache's pack index and
+ * stop its worker threads.
+ *
+ * <pre>{@code
+ * try (CairnClient c = CairnClient.builder().endpoint(URI.create("http://127.0.0.1:7070")).build()) {
+ *   c.publish(Path.of("debian.qcow2"), Tag.parse("debian-12:latest"), ProgressListener.NONE);
+ *   c.pull(ImageRef.parse("debian-12:latest"), Path.of("vm.raw"), PullOptions.defaults(), ProgressListener.NONE);
+ * }
+ * }</pre>
+ */
+public final class CairnClient implements AutoCloseable {
+  private final ServerApi api;
+  private final Optional<BlockCache> cache;
+  private final ExecutorService workers;
+  private final int parallelism;
+
+  private CairnClient(Builder b) {
+    this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout));
+    this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
+    this.parallelism = b.parallelism;
+    AtomicInteger n = new AtomicInteger();
+    this.workers = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "cairn-client-" + n.incrementAndGet());
+      t.setDaemon(true); // a caller that forgets close() must still be able to exit
+      return t;
+    });
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public URI endpoint() {
+    return api.transport().base();
+  }
+
+  /** The local block cache, when one was configured. */
+  public Optional<BlockCache> cache() {
+    return cache;
+  }
+
+  /**
+   * Publishes a raw or qcow2 image under {@code target}: uploads only the blocks and pages the
+   * server lacks, commits the image version, then points the tag at it.
+   */
+  public PublishResult publish(Path image, Tag target, ProgressListener progress) throws IOException {
+    return new Publisher(api, workers, parallelism).publish(image, target, progress);
+  }
+
+  /**
+   * Pulls {@code ref} into {@code dest} (a sparse file, replaced atomically when complete), taking
+   * blocks from the cache and seeds before the server.
+   */
+  public PullResult pull(ImageRef ref, Path dest, PullOptions options, ProgressListener progress) throws IOException {
+    try {
+      return new Puller(api, cache, workers, parallelism).pull(ref, dest, options, progress);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("pull interrupted");
+    }
+  }
+
+  /** Every image version on the server, in digest order. */
+  public List<ImageInfo> images() {
+    List<ImageInfo> out = new ArrayList<>();
+    String after = null;
+    do {
+      JsonNode page = api.getJson("/v1/images?limit=1000" + (after == null ? "" : "&after=" + encode(after)));
+      for (JsonNode i : page.path("images")) {
+        out.add(imageInfo(i));
+      }
+      after = page.path("next").isTextual() ? page.path("next").asText() : null;
+    } while (after != null);
+    return out;
+  }
+
+  /** Every tag on the server, in name then tag order. */
+  public List<TagInfo> tags() {
+    List<TagInfo> out = new ArrayList<>();
+    String after = null;
+    do {
+      JsonNode page = api.getJson("/v1/tags?limit=1000" + (after == null ? "" : "&after=" + encode(after)));
+      for (JsonNode t : page.path("tags")) {
+        out.add(tagInfo(t));
+      }
+      after = page.path("next").isTextual() ? page.path("next").asText() : null;
+    } while (after != null);
+    return out;
+  }
+
+  /** Points {@code tag} at the image {@code source} names (a tag or a digest). */
+  public TagInfo tag(ImageRef source, Tag tag) {
+    ImageDigest digest = source instanceof ImageRef.ByDigest d ? d.digest() : api.root(source).digest();
+    return tagInfo(api.putTag(tag, digest));
+  }
+
+  /** Removes a tag; the image version it pointed at stays. */
+  public void untag(Tag tag) {
+    api.deleteTag(tag);
+  }
+
+  /** The image version {@code ref} names, as the server describes it. */
+  public ImageInfo describe(ImageRef ref) {
+    return imageInfo(api.getJson("/v1/images/" + ref));
+  }
+
+  /** {@link #describe} plus counts from the image's index (pages come from the cache when there). */
+  public ImageDetails info(ImageRef ref) throws IOException {
+    ImageRoot root = api.root(ref);
+    ImageInfo image = describe(ImageRef.of(root.digest()));
+    Pages pages = new Pages(api, cache);
+    long zero = 0;
+    Set<BlockId> distinct = new HashSet<>();
+    for (int p = 0; p < root.pageCount(); p++) {
+      PageId pid = root.pageId(p);
+      if (pid.isZero()) {
+        zero += root.entriesInPage(p);
+        continue;
+      }
+      IndexPage page = pages.get(pid);
+      for (int i = 0; i < page.count(); i++) {
+        BlockId id = page.blockId(i);
+        if (id.isZero()) {
+          zero++;
+        } else {
+          distinct.add(id);
+        }
+      }
+    }
+    return new ImageDetails(image, zero, distinct.size(), (long) distinct.size() * image.blockSize());
+  }
+
+  /** The server's {@code /v1/stats}: store totals and transfer counters. */
+  public Map<String, Object> stats() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    api.getJson("/v1/stats").fields().forEachRemaining(e -> m.put(e.getKey(),
+        e.getValue().isNumber() ? e.getValue().numberValue() : e.getValue().asText()));
+    return m;
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static ImageInfo imageInfo(JsonNode i) {
+    List<Tag> tags = new ArrayList<>();
+    for (JsonNode t : i.path("tags")) {
+      tags.add(Tag.parse(t.asText()));
+    }
+    return new ImageInfo(ImageDigest.parse(i.path("digest").asText()), i.path("size").asLong(),
+        i.path("blockSize").asInt(), i.path("blocks").asLong(), i.path("pages").asInt(), List.copyOf(tags));
+  }
+
+  private static TagInfo tagInfo(JsonNode t) {
+    return new TagInfo(Tag.parse(t.path("tag").asText()), ImageDigest.parse(t.path("digest").asText()),
+        Instant.ofEpochMilli(t.path("updatedMillis").asLong()));
+  }
+
+  @Override
+  public void close() {
+    workers.shutdownNow();
+    cache.ifPresent(BlockCache::close);
+  }
+
+  /** Client settings; the defaults live here and nowhere else. */
+  public static final class Builder {
+    private URI endpoint = URI.create("http://127.0.0.1:7070");
+    private Optional<String> token = Optional.empty();
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration requestTimeout = Duration.ofSeconds(120);
+    private int parallelism = 4;
+    private Optional<Path> cacheDir = Optional.empty();
+    private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
+
+    private Builder() {}
+
+    public Builder endpoint(URI uri) {
+      if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+          || uri.getHost() == null) {
+        throw new io.cairn.error.InvalidInputException("server URL must look like http://HOST:PORT, got " + uri);
+      }
+      this.endpoint = uri;
+      return this;
+    }
+
+    /** Sent as {@code Authorization: Bearer TOKEN}. */
+    public Builder token(String token) {
+      this.token = Optional.ofNullable(token).filter(t -> !t.isEmpty());
+      return this;
+    }
+
+    public Builder connectTimeout(Duration d) {
+      this.connectTimeout = d;
+      return this;
+    }
+
+    /** Longest wait for a response to start (not for a whole transfer). */
+    public Builder requestTimeout(Duration d) {
+      this.requestTimeout = d;
+      return this;
+    }
+
+    /** Requests in flight at once, and threads hashing and verifying (default 4). */
+    public Builder parallelism(int n) {
+      if (n < 1 || n > 256) {
+        throw new IllegalArgumentException("parallelism must be 1..256, got " + n);
+      }
+      this.parallelism = n;
+      return this;
+    }
+
+    /** Directory of the local block cache; without one, pulls fetch every non-zero block. */
+    public Builder cacheDir(Path dir) {
+      this.cacheDir = Optional.of(dir);
+      return this;
+    }
+
+    public Builder cacheBytes(long max) {
+      if (max < 0) {
+        throw new IllegalArgumentException("cache size must not be negative");
+      }
+      this.cacheBytes = max;
+      return this;
+    }
+
+    public CairnClient build() {
+      return new CairnClient(this);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.cairn.client.cache;
+
+import io.cairn.id.Sha256Id;
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiConsumer;
+
+/**
+ * The {@code .idx} sidecar of a pack: {@code magic "CPI1" | covered u64 | count u32 | count x
+ * (type u8 | id (32) | offset u64 | length u32)}. {@code covered} is how much of the pack the
+ * entries describe; a reader scans the pack from there. Written to a temporary name and renamed,
+ * so a reader sees a whole idx or none.
+ */
+final class PackIndexFile {
+  static final int MAGIC = 0x43504931; // "CPI1"
+  private static final int ENTRY = 1 + Sha256Id.LENGTH + 8 + 4;
+
+  private PackIndexFile() {}
+
+  static Path of(Pack pack) {
+    return pack.path.resolveSibling(pack.name + ".idx");
+  }
+
+  static void write(Pack pack, List<Map.Entry<Sha256Id, Pack.Entry>> entries, long covered) throws IOException {
+    Path idx = of(pack);
+    Path tmp = idx.resolveSibling(idx.getFileName() + "." + ThreadLocalRandom.current().nextInt(1 << 30) + ".tmp");
+    try (OutputStream fo = Files.newOutputStream(tmp);
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(fo, 1 << 16))) {
+      out.writeInt(MAGIC);
+      out.writeLong(covered);
+      out.writeInt(entries.size());
+      byte[] raw = new byte[Sha256Id.LENGTH];
+      for (Map.Entry<Sha256Id, Pack.Entry> e : entries) {
+        out.writeByte(Pack.typeOf(e.getKey()));
+        e.getKey().copyRawTo(raw, 0);
+        out.write(raw);
+        out.writeLong(e.getValue().offset());
+        out.writeInt(e.getValue().length());
+      }
+    }
+    try {
+      Files.move(tmp, idx, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, idx, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** Loads the idx into {@code sink} and sets the pack's scan position; false when there is no usable idx. */
+  static boolean read(Pack pack, BiConsumer<Sha256Id, Pack.Entry> sink) throws IOException {
+    byte[] all;
+    try {
+      all = Files.readAllBytes(of(pack));
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    ByteBuffer b = ByteBuffer.wrap(all);
+    if (all.length < 16 || b.getInt() != MAGIC) {
+      return false;
+    }
+    long covered = b.getLong();
+    int count = b.getInt();
+    if (count < 0 || b.remaining() != (long) count * ENTRY) {
+      return false; // damaged: the caller scans the pack instead
+    }
+    byte[] raw = new byte[Sha256Id.LENGTH];
+    for (int i = 0; i < count; i++) {
+      byte type = b.get();
+      b.get(raw);
+      long offset = b.getLong();
+      int len = b.getInt();
+      sink.accept(Pack.idOf(type, raw, 0), new Pack.Entry(pack, offset, len));
+    }
+    pack.scanned = Math.max(pack.scanned, covered);
+    return true;
+  }
+}

@@ -1,0 +1,74 @@
+package io.cairn.client.cli;
+
+import io.cairn.client.CairnClient;
+import io.cairn.client.cache.BlockCache;
+import io.cairn.error.InvalidInputException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** Options every host command shares: which server, how to authenticate, where the cache is, output form. */
+final class ServerOptions {
+  @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
+      description = "Cairn server (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
+  String server;
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:CAIRN_TOKEN}",
+      description = "Bearer token sent to the server (env CAIRN_TOKEN).")
+  String token;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+      description = "Give up connecting to the server after this long (default: ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
+      description = "Requests in flight at once (default: ${DEFAULT-VALUE}).")
+  int parallel;
+
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "Local block cache (default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn).")
+  Path cache;
+
+  @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "4G",
+      description = "Cache size limit, e.g. 512M, 20G (default: ${DEFAULT-VALUE}).")
+  String cacheSize;
+
+  @Option(names = "--no-cache", description = "Use no local block cache.")
+  boolean noCache;
+
+  @Option(names = "--json", description = "Print one JSON document with the result instead of text.")
+  boolean json;
+
+  CairnClient client(boolean withCache) {
+    URI uri;
+    try {
+      uri = URI.create(server);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070");
+    }
+    CairnClient.Builder b = CairnClient.builder().endpoint(uri).token(token)
+        .connectTimeout(Duration.ofSeconds(timeoutSeconds)).parallelism(parallel);
+    if (withCache && !noCache) {
+      b.cacheDir(cache != null ? cache : BlockCache.defaultDir()).cacheBytes(parseSize(cacheSize));
+    }
+    return b.build();
+  }
+
+  static long parseSize(String s) {
+    String t = s.trim().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");
+    long mult = 1;
+    char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+    int shift = "KMGT".indexOf(last);
+    if (shift >= 0) {
+      mult = 1L << (10 * (shift + 1));
+      t = t.substring(0, t.length() - 1);
+    }
+    try {
+      return Math.multiplyExact(Long.parseLong(t.trim()), mult);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new InvalidInputException("size '" + s + "' is not like 512M or 20G");
+    }
+  }
+}
