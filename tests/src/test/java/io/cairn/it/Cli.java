@@ -26,9 +26,14 @@ public final class Cli {
 
   /** The command line that starts {@code cairn} with {@code args} in a child JVM. */
   public static List<String> command(String... args) {
+    return command(List.of("-Xmx512m"), args);
+  }
+
+  /** As {@link #command(String...)}, with the given JVM options (e.g. a heap limit). */
+  public static List<String> command(List<String> jvmOptions, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx512m");
+    cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.cairn.cli.Cairn");

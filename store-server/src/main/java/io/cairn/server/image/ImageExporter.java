@@ -15,6 +15,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.ArrayDeque;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
 
 /**
@@ -34,53 +41,103 @@ public final class ImageExporter {
     Path tmp = out.resolveSibling("." + out.getFileName() + ".cairn-partial");
     int bs = root.blockSize().bytes();
     long size = root.size();
+    long pageBytes = (long) root.entriesPerPage() * bs;
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    // Pages are independent: read, verify and write them on a small pool. Positional writes to one
+    // channel are safe from several threads; at most 2 x threads page buffers are alive at once.
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "cairn-export");
+      t.setDaemon(true);
+      return t;
+    });
+    BlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(2 * threads);
+    for (int i = 0; i < 2 * threads; i++) {
+      buffers.add(new byte[(int) pageBytes]);
+    }
     long written = 0;
-    byte[] buf = new byte[root.entriesPerPage() * bs];
     Files.deleteIfExists(tmp);
     try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(tmp.toFile(), "rw");
         FileChannel ch = raf.getChannel()) {
       raf.setLength(size); // a file of holes; only non-zero blocks get written
+      ArrayDeque<Future<Long>> inFlight = new ArrayDeque<>();
       for (int p = 0; p < root.pageCount(); p++) {
         PageId pid = root.pageId(p);
-        long pageStart = (long) p * root.entriesPerPage() * bs;
-        if (!pid.isZero()) {
-          IndexPage page = images.page(pid);
-          List<BlockId> ids = new ArrayList<>(page.count());
-          for (int i = 0; i < page.count(); i++) {
-            ids.add(page.blockId(i));
-          }
-          images.store().blocks().read(ids, buf, 0);
-          int i = 0;
-          while (i < ids.size()) {
-            if (ids.get(i).isZero()) {
-              i++;
-              continue;
-            }
-            int j = i;
-            while (j < ids.size() && !ids.get(j).isZero()) {
-              BlockId actual = BlockHasher.hashBlock(buf, j * bs, bs);
-              if (!actual.equals(ids.get(j))) {
-                throw new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, ids.get(j), actual, "read from the store");
-              }
-              j++;
-            }
-            long pos = pageStart + (long) i * bs;
-            int len = (int) Math.min((long) (j - i) * bs, size - pos);
-            ByteBuffer src = ByteBuffer.wrap(buf, i * bs, len);
-            while (src.hasRemaining()) {
-              pos += ch.write(src, pos);
-            }
-            written += len;
-            i = j;
-          }
+        if (pid.isZero()) {
+          continue;
         }
-        progress.accept(Math.min(size, pageStart + (long) root.entriesPerPage() * bs));
+        long pageStart = p * pageBytes;
+        byte[] buf = buffers.take();
+        inFlight.add(pool.submit(() -> {
+          try {
+            return writePage(images.page(pid), buf, ch, pageStart, bs, size);
+          } finally {
+            buffers.add(buf);
+          }
+        }));
+        if (inFlight.size() >= 2 * threads) {
+          written += inFlight.poll().get();
+          progress.accept(Math.min(size, pageStart));
+        }
       }
+      while (!inFlight.isEmpty()) {
+        written += inFlight.poll().get();
+      }
+      progress.accept(size);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      Files.deleteIfExists(tmp);
+      throw new java.io.InterruptedIOException("export interrupted");
+    } catch (ExecutionException e) {
+      Files.deleteIfExists(tmp);
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IOException(e.getCause());
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
       throw e;
+    } finally {
+      pool.shutdownNow();
     }
     Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return written;
+  }
+
+  /** Reads one page's blocks, re-hashes each, and writes the runs of non-zero blocks. */
+  private long writePage(IndexPage page, byte[] buf, FileChannel ch, long pageStart, int bs, long size)
+      throws IOException {
+    List<BlockId> ids = new ArrayList<>(page.count());
+    for (int i = 0; i < page.count(); i++) {
+      ids.add(page.blockId(i));
+    }
+    images.store().blocks().read(ids, buf, 0);
+    long written = 0;
+    int i = 0;
+    while (i < ids.size()) {
+      if (ids.get(i).isZero()) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < ids.size() && !ids.get(j).isZero()) {
+        BlockId actual = BlockHasher.hashBlock(buf, j * bs, bs);
+        if (!actual.equals(ids.get(j))) {
+          throw new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, ids.get(j), actual, "read from the store");
+        }
+        j++;
+      }
+      long pos = pageStart + (long) i * bs;
+      int len = (int) Math.min((long) (j - i) * bs, size - pos);
+      ByteBuffer src = ByteBuffer.wrap(buf, i * bs, len);
+      while (src.hasRemaining()) {
+        pos += ch.write(src, pos);
+      }
+      written += len;
+      i = j;
+    }
     return written;
   }
 }

@@ -26,14 +26,15 @@ import org.rocksdb.WriteOptions;
  *
  * <p>Column families: {@code blocks} (block id → bytes), {@code pages} (page id → encoded page),
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
- * (counters, merged with {@code uint64add}).
+ * (counters, merged with {@code uint64add}), {@code block_keys} (block id → empty: presence).
  */
 final class RocksBackend implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
   }
 
-  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta"};
+  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys"};
+  static final byte[] EMPTY = new byte[0];
 
   final RocksDB db;
   final ColumnFamilyHandle blocks;
@@ -41,6 +42,12 @@ final class RocksBackend implements AutoCloseable {
   final ColumnFamilyHandle images;
   final ColumnFamilyHandle tags;
   final ColumnFamilyHandle meta;
+  /**
+   * Block id → empty value, written in the same batch as the block. "Which blocks are present"
+   * is the most frequent question (every import segment, every publish batch, every commit check);
+   * answering it here reads tiny keys instead of decompressing 4 KiB values.
+   */
+  final ColumnFamilyHandle blockKeys;
   /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
   final WriteOptions logged = new WriteOptions();
   /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
@@ -83,6 +90,7 @@ final class RocksBackend implements AutoCloseable {
     images = handles.get(3);
     tags = handles.get(4);
     meta = handles.get(5);
+    blockKeys = handles.get(6);
   }
 
   private ColumnFamilyOptions options(String family, LRUCache cache) {
@@ -92,12 +100,16 @@ final class RocksBackend implements AutoCloseable {
         .setFilterPolicy(track(new BloomFilter(10)));
     ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table);
     switch (family) {
-      case "blocks" -> {
-        o.setCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setWriteBufferSize(128L << 20)
-            .setTargetFileSizeBase(128L << 20)
-            .setMaxBytesForLevelBase(512L << 20);
-      }
+      // ZSTD: on the benchmark corpus it stores 19% less than LZ4 (303 vs 373 MiB for base.img)
+      // at the same import speed; reads decompress 16 KiB table blocks either way.
+      case "blocks" -> o.setCompressionType(CompressionType.ZSTD_COMPRESSION)
+          .setWriteBufferSize(128L << 20)
+          .setTargetFileSizeBase(128L << 20)
+          .setMaxBytesForLevelBase(512L << 20);
+      case "block_keys" -> o.setCompressionType(CompressionType.NO_COMPRESSION)
+          // Most lookups during an import are for absent ids: filter the memtable too.
+          .setMemtablePrefixBloomSizeRatio(0.05)
+          .setMemtableWholeKeyFiltering(true);
       case "meta" -> o.setMergeOperatorName("uint64add").setCompressionType(CompressionType.NO_COMPRESSION);
       default -> o.setCompressionType(CompressionType.LZ4_COMPRESSION);
     }
@@ -120,7 +132,7 @@ final class RocksBackend implements AutoCloseable {
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(f, List.of(blocks, pages, images, tags, meta));
+      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys));
     } catch (RocksDBException e) {
       throw storageError("flush", e);
     }

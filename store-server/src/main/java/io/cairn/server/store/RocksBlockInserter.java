@@ -8,7 +8,7 @@ import org.rocksdb.WriteBatch;
 
 /** Batches block puts with their counter updates; one write per {@value #BATCH_BLOCKS} new blocks. */
 final class RocksBlockInserter implements BlockInserter {
-  private static final int BATCH_BLOCKS = 256;
+  private static final int BATCH_BLOCKS = 1024;
 
   private final RocksBackend rocks;
   private final RocksBlockStore store;
@@ -37,7 +37,9 @@ final class RocksBlockInserter implements BlockInserter {
     }
     int len = store.blockSize().bytes();
     try {
-      batch.put(rocks.blocks, id.toRaw(), java.util.Arrays.copyOfRange(data, off, off + len));
+      byte[] key = id.toRaw();
+      batch.put(rocks.blocks, key, java.util.Arrays.copyOfRange(data, off, off + len));
+      batch.put(rocks.blockKeys, key, RocksBackend.EMPTY);
     } catch (RocksDBException e) {
       store.pending.remove(id);
       throw RocksBackend.storageError("buffer a block", e);

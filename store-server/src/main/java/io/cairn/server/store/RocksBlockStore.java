@@ -39,10 +39,10 @@ final class RocksBlockStore implements BlockStore {
     }
     byte[] key = id.toRaw();
     // The bloom filter answers most "absent" questions without a disk read.
-    if (!rocks.db.keyMayExist(rocks.blocks, key, null)) {
+    if (!rocks.db.keyMayExist(rocks.blockKeys, key, null)) {
       return false;
     }
-    return rocks.get(rocks.blocks, key) != null;
+    return rocks.get(rocks.blockKeys, key) != null;
   }
 
   @Override
@@ -60,7 +60,7 @@ final class RocksBlockStore implements BlockStore {
     List<byte[]> values;
     try {
       // One batched lookup: RocksDB sorts the keys and reads each table block once.
-      values = rocks.db.multiGetAsList(Collections.nCopies(keys.size(), rocks.blocks), keys);
+      values = rocks.db.multiGetAsList(Collections.nCopies(keys.size(), rocks.blockKeys), keys);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("look up blocks", e);
     }
