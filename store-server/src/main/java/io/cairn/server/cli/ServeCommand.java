@@ -33,8 +33,19 @@ final class ServeCommand implements Callable<Integer> {
       description = "Largest request body accepted, e.g. one block upload (default: ${DEFAULT-VALUE}).")
   long maxBody;
 
+  /**
+   * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
+   * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
+   */
+  private static final java.util.logging.Logger[] QUIET = {
+      java.util.logging.Logger.getLogger("io.undertow"), java.util.logging.Logger.getLogger("org.xnio"),
+      java.util.logging.Logger.getLogger("org.jboss")};
+
   @Override
   public Integer call() throws InterruptedException {
+    for (java.util.logging.Logger l : QUIET) {
+      l.setLevel(java.util.logging.Level.WARNING);
+    }
     Store s = store.open();
     CairnServer server;
     try {
