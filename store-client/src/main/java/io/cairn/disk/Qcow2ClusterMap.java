@@ -228,8 +228,14 @@ final class Qcow2ClusterMap {
   }
 
   private long[] l2Table(long offset) throws IOException {
+    return load(l2Cache, offset, () -> readL2Table(offset), "reading L2 table at " + offset + " of " + file);
+  }
+
+  /** A cache lookup that rethrows the loader's own exception rather than Guava's wrapper. */
+  static <V> V load(com.google.common.cache.Cache<Long, V> cache, long key, java.util.concurrent.Callable<V> loader,
+      String what) throws IOException {
     try {
-      return l2Cache.get(offset, () -> readL2Table(offset));
+      return cache.get(key, loader);
     } catch (ExecutionException | UncheckedExecutionException | ExecutionError e) {
       Throwable cause = e.getCause();
       if (cause instanceof IOException io) {
@@ -241,9 +247,10 @@ final class Qcow2ClusterMap {
       if (cause instanceof Error err) {
         throw err;
       }
-      throw new IOException("reading L2 table at " + offset + " of " + file, cause);
+      throw new IOException(what, cause);
     }
   }
+
 
   private long[] readL2Table(long offset) throws IOException {
     ByteBuffer raw = Qcow2Header.readAt(channel, offset, clusterSize);

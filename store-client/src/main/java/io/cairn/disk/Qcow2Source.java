@@ -183,22 +183,10 @@ public final class Qcow2Source implements DiskSource {
   }
 
   private byte[] decompressed(Extent e) throws IOException {
-    try {
-      return clusters.get(e.host(), () -> decompress(e));
-    } catch (ExecutionException | UncheckedExecutionException | ExecutionError x) {
-      Throwable cause = x.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      if (cause instanceof RuntimeException re) {
-        throw re;
-      }
-      if (cause instanceof Error err) {
-        throw err;
-      }
-      throw new IOException("decompressing cluster at " + e.host() + " of " + file, cause);
-    }
+    return Qcow2ClusterMap.load(clusters, e.host(), () -> decompress(e),
+        "decompressing cluster at " + e.host() + " of " + file);
   }
+
 
   private byte[] decompress(Extent e) throws IOException {
     // The counted sectors may run past end of file when the image ends in this cluster; qemu reads
