@@ -39,7 +39,9 @@ public final class ServerProcess implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       Matcher m = URL.matcher(Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "");
       if (m.find()) {
-        return new ServerProcess(p, logDir, URI.create(m.group(1) + "/"));
+        URI base = URI.create(m.group(1) + "/");
+        awaitHealthy(p, base, logDir, deadline);
+        return new ServerProcess(p, logDir, base);
       }
       if (!p.isAlive()) {
         throw new AssertionError("cairn serve exited with " + p.exitValue() + ":\n" + log("serve.err", logDir));
@@ -48,6 +50,35 @@ public final class ServerProcess implements AutoCloseable {
     }
     p.destroyForcibly();
     throw new AssertionError("cairn serve printed no URL within 60 s:\n" + log("serve.err", logDir));
+  }
+
+  /**
+   * Waits until {@code GET /v1/health} answers, so a test never races the listener; a server that
+   * died after printing its URL fails here with its own error output.
+   */
+  private static void awaitHealthy(Process p, URI base, Path logDir, long deadline) throws InterruptedException {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(java.time.Duration.ofSeconds(5)).build();
+    java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(base.resolve("v1/health"))
+        .timeout(java.time.Duration.ofSeconds(5)).build();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new AssertionError("cairn serve exited with " + p.exitValue() + " after printing its URL:\n"
+            + log("serve.err", logDir));
+      }
+      try {
+        if (http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(50);
+    }
+    p.destroyForcibly();
+    throw new AssertionError("cairn serve at " + base + " never answered /v1/health (" + last + "):\n"
+        + log("serve.err", logDir));
   }
 
   private static String log(String name, Path dir) {
