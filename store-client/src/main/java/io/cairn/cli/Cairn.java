@@ -39,7 +39,7 @@ public final class Cairn implements Runnable {
       if (System.getenv("CAIRN_DEBUG") != null) {
         e.printStackTrace();
       }
-      return e instanceof CairnException c && c.code().httpStatus() < 500 ? 1 : 1;
+      return 1; // usage errors exit 2 (picocli); everything that failed while running exits 1
     });
     return cl;
   }
