@@ -63,6 +63,15 @@ public final class IndexPage {
     return BlockId.fromRaw(encoded, IndexFormat.PAGE_HEADER + i * Sha256Id.LENGTH);
   }
 
+  /** Every entry, zero blocks included, in block order. */
+  public List<BlockId> blockIds() {
+    List<BlockId> ids = new java.util.ArrayList<>(count());
+    for (int i = 0; i < count(); i++) {
+      ids.add(blockId(i));
+    }
+    return ids;
+  }
+
   /** The encoded bytes; callers must not modify them. */
   public byte[] encoded() {
     return encoded;

@@ -164,11 +164,7 @@ final class IndexEndpoints {
         throw new InvalidInputException("page " + p + " (" + pid.toHex() + ") has " + page.get().count()
             + " entries; the root needs " + root.entriesInPage(p));
       }
-      List<BlockId> ids = new ArrayList<>(page.get().count());
-      for (int i = 0; i < page.get().count(); i++) {
-        ids.add(page.get().blockId(i));
-      }
-      for (BlockId id : images.store().blocks().findMissing(ids)) {
+      for (BlockId id : images.store().blocks().findMissing(page.get().blockIds())) {
         if (!seen.add(id)) {
           continue;
         }

@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.ArrayDeque;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -109,10 +108,7 @@ public final class ImageExporter {
   /** Reads one page's blocks, re-hashes each, and writes the runs of non-zero blocks. */
   private long writePage(IndexPage page, byte[] buf, FileChannel ch, long pageStart, int bs, long size)
       throws IOException {
-    List<BlockId> ids = new ArrayList<>(page.count());
-    for (int i = 0; i < page.count(); i++) {
-      ids.add(page.blockId(i));
-    }
+    List<BlockId> ids = page.blockIds();
     images.store().blocks().read(ids, buf, 0);
     long written = 0;
     int i = 0;
