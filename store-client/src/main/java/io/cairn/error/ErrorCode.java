@@ -27,7 +27,13 @@ public enum ErrorCode {
   UNAVAILABLE(503),
   INTERNAL(500),
   /** A malformed hex id or digest (wrong length, upper case, non-hex): rejected at the edge. */
-  ID_INVALID(400);
+  ID_INVALID(400),
+  /** No overlay of that name for this caller (another user's overlay is reported the same way). */
+  OVERLAY_UNKNOWN(404),
+  /** A write past an overlay's end, or a shrink without force. */
+  OUT_OF_BOUNDS(416),
+  /** The write would take the owner past their quota of unique overlay bytes. */
+  QUOTA_EXCEEDED(507);
 
   private final int httpStatus;
 

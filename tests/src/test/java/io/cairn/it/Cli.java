@@ -46,10 +46,22 @@ public final class Cli {
     Files.createDirectories(logDir);
     ProcessBuilder pb = new ProcessBuilder(command(args));
     pb.environment().remove("CAIRN_DATA");
+    pb.environment().remove("CAIRN_TOKEN");
+    serverToken(args).ifPresent(t -> pb.environment().put("CAIRN_TOKEN", t));
     pb.redirectOutput(logDir.resolve(name + ".out").toFile());
     pb.redirectError(logDir.resolve(name + ".err").toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     return pb.start();
+  }
+
+  /** The admin token of the test server named by {@code --server URL}, so commands run as admin by default. */
+  private static java.util.Optional<String> serverToken(String... args) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--server")) {
+        return ServerProcess.tokenForPort(java.net.URI.create(args[i + 1]).getPort());
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** Runs {@code cairn args} to completion (at most two minutes). */

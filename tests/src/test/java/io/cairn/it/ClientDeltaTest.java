@@ -32,7 +32,7 @@ class ClientDeltaTest {
       long blocks = Files.size(v1) / BS;
       PublishResult p1;
       Path pulledV1 = dir.resolve("host/v1.raw");
-      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).cacheDir(dir.resolve("cache1")).build()) {
+      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).cacheDir(dir.resolve("cache1")).build()) {
         p1 = c.publish(v1, Tag.parse("delta:v1"), ProgressListener.NONE);
         c.pull(ImageRef.parse("delta:v1"), pulledV1, PullOptions.defaults(), ProgressListener.NONE);
       }
@@ -53,7 +53,7 @@ class ClientDeltaTest {
 
       long received0 = Http.stats(server).path("blockBytesReceived").asLong();
       PublishResult p2;
-      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).build()) {
+      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).build()) {
         p2 = c.publish(v2, Tag.parse("delta:v2"), ProgressListener.NONE);
       }
       long received = Http.stats(server).path("blockBytesReceived").asLong() - received0;
@@ -65,7 +65,7 @@ class ClientDeltaTest {
       long served0 = Http.stats(server).path("blockBytesServed").asLong();
       Path pulledV2 = dir.resolve("host/v2.raw");
       PullResult r;
-      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).cacheDir(dir.resolve("cache2")).build()) {
+      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).cacheDir(dir.resolve("cache2")).build()) {
         r = c.pull(ImageRef.parse("delta:v2"), pulledV2, PullOptions.builder().seed(pulledV1).build(),
             ProgressListener.NONE);
       }

@@ -50,7 +50,7 @@ class ClientDocTest {
       TestDisks.scribble(v2, b, b);
     }
     try (ServerProcess server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
-      List<Object> r = ClientExample.run(server.baseUri(), v1, v2, dir.resolve("host"));
+      List<Object> r = ClientExample.run(server.baseUri(), server.token(), v1, v2, dir.resolve("host"));
       PublishResult second = (PublishResult) r.get(1);
       PullResult delta = (PullResult) r.get(3);
       assertEquals(40, second.blocksSent());

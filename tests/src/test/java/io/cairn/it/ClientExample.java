@@ -21,9 +21,10 @@ final class ClientExample {
 
   // BEGIN client-example
   /** Publishes v1 and v2 of an image, pulls v1, then pulls v2 using v1 as a seed. */
-  static List<Object> run(URI server, Path v1, Path v2, Path hostDir) throws IOException {
+  static List<Object> run(URI server, String token, Path v1, Path v2, Path hostDir) throws IOException {
     try (CairnClient client = CairnClient.builder()
         .endpoint(server)                       // e.g. http://127.0.0.1:7070
+        .token(token)                           // a publisher's token (cairn user add NAME --role publisher)
         .cacheDir(hostDir.resolve("cache"))     // shared by every pull on this host
         .parallelism(4)
         .build()) {

@@ -60,7 +60,7 @@ class ClientFaultTest {
     try (ServerProcess server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
       Path image = TestDisks.random(dir.resolve("big.raw"), 384 * MIB, 41);
       long unique;
-      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).build()) {
+      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).build()) {
         PublishResult p = c.publish(image, Tag.parse("kill/pull:v1"), ProgressListener.NONE);
         unique = p.blocksSent() * 4096;
       }
@@ -113,7 +113,7 @@ class ClientFaultTest {
       long sent2 = Http.JSON.readTree(again.out()).path("blocksSent").asLong() * 4096;
       assertEquals(sent2, received2);
       long unique;
-      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).build()) {
+      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).build()) {
         unique = c.info(ImageRef.parse("kill/push:v1")).uniqueBytes();
         assertEquals(Http.JSON.readTree(again.out()).path("digest").asText(),
             c.describe(ImageRef.parse("kill/push:v1")).digest().toString());
@@ -146,7 +146,7 @@ class ClientFaultTest {
     }
     BlockId target = BlockHasher.blockId(block, 0, block.length);
     try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs1"))) {
-      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).build()) {
+      try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).build()) {
         c.publish(bad, Tag.parse("corrupt:bad"), ProgressListener.NONE);
         c.publish(good, Tag.parse("corrupt:good"), ProgressListener.NONE);
       }
@@ -157,7 +157,7 @@ class ClientFaultTest {
       StoreTestAccess.putRawBlock(store, target, flipped);
     }
     try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs2"));
-        CairnClient c = CairnClient.builder().endpoint(server.baseUri()).cacheDir(dir.resolve("cache")).build()) {
+        CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).cacheDir(dir.resolve("cache")).build()) {
       Path out = dir.resolve("host/bad.raw");
       BlockCorruptException e = assertThrows(BlockCorruptException.class,
           () -> c.pull(ImageRef.parse("corrupt:bad"), out, PullOptions.defaults(), ProgressListener.NONE));

@@ -53,7 +53,7 @@ class ClientPublishPullTest {
   }
 
   static CairnClient client(Path cache) {
-    CairnClient.Builder b = CairnClient.builder().endpoint(server.baseUri());
+    CairnClient.Builder b = CairnClient.builder().endpoint(server.baseUri()).token(server.token());
     if (cache != null) {
       b.cacheDir(cache);
     }

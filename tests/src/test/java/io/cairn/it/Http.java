@@ -16,8 +16,21 @@ final class Http {
 
   private Http() {}
 
+  /** A request that carries the admin token of the test server at {@code uri}, if it is one. */
   static HttpRequest.Builder req(URI uri) {
+    HttpRequest.Builder b = anonymous(uri);
+    ServerProcess.tokenForPort(uri.getPort()).ifPresent(t -> b.header("Authorization", "Bearer " + t));
+    return b;
+  }
+
+  /** A request without credentials. */
+  static HttpRequest.Builder anonymous(URI uri) {
     return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60));
+  }
+
+  /** A request with {@code token} as its bearer token. */
+  static HttpRequest.Builder as(URI uri, String token) {
+    return anonymous(uri).header("Authorization", "Bearer " + token);
   }
 
   static HttpResponse<byte[]> send(HttpRequest r) throws IOException, InterruptedException {

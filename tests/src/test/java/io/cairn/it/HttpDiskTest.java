@@ -52,7 +52,7 @@ class HttpDiskTest {
         "--json");
     assertEquals(0, r.exit(), r.toString());
     digest = Http.JSON.readTree(r.out()).get("digest").asText();
-    server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"));
+    server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"), "--anonymous-read");
   }
 
   @AfterAll

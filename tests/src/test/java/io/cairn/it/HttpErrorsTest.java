@@ -167,6 +167,7 @@ class HttpErrorsTest {
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       OutputStream out = s.getOutputStream();
       out.write(("POST /v1/blocks HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.cairn.blocks\r\n"
+          + "Authorization: Bearer " + server.token() + "\r\n"
           + "Content-Length: 107374182400\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
       s.setSoTimeout(20_000);

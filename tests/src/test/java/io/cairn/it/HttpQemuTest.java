@@ -26,7 +26,7 @@ class HttpQemuTest {
     Cli.Result r = Cli.run("import", disk.toString(), "--name", "vm:1", "--data", dir.resolve("data").toString(), "--json");
     assertEquals(0, r.exit(), r.toString());
     digest = Http.JSON.readTree(r.out()).get("digest").asText();
-    server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"));
+    server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"), "--anonymous-read");
   }
 
   @AfterAll

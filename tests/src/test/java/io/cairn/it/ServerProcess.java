@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,15 +21,23 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
   private static final Pattern URL = Pattern.compile("cairn: serving store .* on (http://\\S+)");
+  private static final Pattern TOKEN = Pattern.compile("export CAIRN_TOKEN=(\\S+)");
+  /** Admin tokens by data directory: printed on a store's first start only, needed after restarts too. */
+  private static final Map<Path, String> ADMIN_TOKENS = new ConcurrentHashMap<>();
+  /** Admin tokens by port, so {@link Http} and {@link Cli} send the right one to each live server. */
+  private static final Map<Integer, String> BY_PORT = new ConcurrentHashMap<>();
 
   private final Process process;
   private final Path logDir;
   private final URI base;
+  private final String token;
 
-  private ServerProcess(Process process, Path logDir, URI base) {
+  private ServerProcess(Process process, Path logDir, URI base, String token) {
     this.process = process;
     this.logDir = logDir;
     this.base = base;
+    this.token = token;
+    BY_PORT.put(base.getPort(), token);
   }
 
   /** Starts {@code cairn serve --data DIR --port 0 extra...} and waits (up to a minute) for its URL. */
@@ -40,8 +51,18 @@ public final class ServerProcess implements AutoCloseable {
       Matcher m = URL.matcher(Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "");
       if (m.find()) {
         URI base = URI.create(m.group(1) + "/");
+        Matcher t = TOKEN.matcher(Files.readString(out, StandardCharsets.UTF_8));
+        Path key = dataDir.toAbsolutePath().normalize();
+        if (t.find()) {
+          ADMIN_TOKENS.put(key, t.group(1));
+        }
+        String token = ADMIN_TOKENS.get(key);
+        if (token == null) {
+          p.destroyForcibly();
+          throw new AssertionError("cairn serve printed no admin token and this test never saw one for " + dataDir);
+        }
         awaitHealthy(p, base, logDir, deadline);
-        return new ServerProcess(p, logDir, base);
+        return new ServerProcess(p, logDir, base, token);
       }
       if (!p.isAlive()) {
         throw new AssertionError("cairn serve exited with " + p.exitValue() + ":\n" + log("serve.err", logDir));
@@ -87,6 +108,16 @@ public final class ServerProcess implements AutoCloseable {
     } catch (IOException e) {
       return "(no " + name + ")";
     }
+  }
+
+  /** The admin token the server printed when it created its store. */
+  public String token() {
+    return token;
+  }
+
+  /** The admin token of the test server listening on {@code port}, if any. */
+  static Optional<String> tokenForPort(int port) {
+    return Optional.ofNullable(BY_PORT.get(port));
   }
 
   /** {@code http://127.0.0.1:PORT/}. */

@@ -1,8 +1,10 @@
 package io.cairn.server.cli;
 
+import io.cairn.server.auth.UserRegistry;
 import io.cairn.server.http.CairnServer;
 import io.cairn.server.store.Store;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -29,6 +31,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Worker threads, i.e. requests served at once (default: ${DEFAULT-VALUE}).")
   int workers;
 
+  @Option(names = "--anonymous-read", defaultValue = "${env:CAIRN_ANONYMOUS_READ:-false}",
+      description = "Let requests without a token read templates (never overlays) (env CAIRN_ANONYMOUS_READ).")
+  boolean anonymousRead;
+
   @Option(names = "--max-body", paramLabel = "BYTES", defaultValue = "67108864",
       description = "Largest request body accepted, e.g. one block upload (default: ${DEFAULT-VALUE}).")
   long maxBody;
@@ -48,8 +54,11 @@ final class ServeCommand implements Callable<Integer> {
     }
     Store s = store.open();
     CairnServer server;
+    Optional<String> firstAdmin;
     try {
-      server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody).start();
+      firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
+      server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
+          .anonymousRead(anonymousRead).start();
     } catch (RuntimeException e) {
       s.close();
       throw e;
@@ -72,9 +81,15 @@ final class ServeCommand implements Callable<Integer> {
       host = "[" + host + "]";
     }
     String url = "http://" + host + ":" + server.port();
+    if (firstAdmin.isPresent()) {
+      // Shown once: only its hash is kept. Without it nobody could create the first user remotely.
+      System.out.println("cairn: the store had no users; created user 'admin' (role admin). Its token, shown only now:");
+      System.out.println("cairn:   export CAIRN_TOKEN=" + firstAdmin.get());
+      System.out.println("cairn: add more users with: cairn user add NAME --role user|publisher|admin --data "
+          + store.dataDir());
+    }
     System.out.println("cairn: serving store " + store.dataDir() + " on " + url);
-    System.out.println("cairn: try: curl " + url + "/v1/images   (or curl -o disk.raw " + url
-        + "/v1/images/NAME:TAG/disk)");
+    System.out.println("cairn: try: curl -H \"Authorization: Bearer $CAIRN_TOKEN\" " + url + "/v1/images");
     System.out.flush();
     stopped.await();
     return 0;

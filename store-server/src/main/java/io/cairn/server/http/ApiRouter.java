@@ -1,6 +1,7 @@
 package io.cairn.server.http;
 
 import io.cairn.error.ErrorCode;
+import io.cairn.server.auth.Access;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.LinkedHashMap;
@@ -22,21 +23,26 @@ final class ApiRouter implements HttpHandler {
   /** The methods one path shape accepts. */
   static final class Route {
     final Map<String, Action> methods = new LinkedHashMap<>();
+    final Map<String, Access> access = new LinkedHashMap<>();
 
-    Route on(String method, Action a) {
+    /** {@code method} on this path runs {@code a} for callers that pass {@code level}. */
+    Route on(String method, Access level, Action a) {
       methods.put(method, a);
+      access.put(method, level);
       return this;
     }
   }
 
   private final Map<String, Route> exact = new LinkedHashMap<>();
   private final Map<String, Route> prefixed = new LinkedHashMap<>();
-  private final Map<String, Route> imageSuffix = new LinkedHashMap<>();
-  private Route image;
+  /** Per collection ("images", "overlays"): the item route under "" and sub-resources by suffix. */
+  private final Map<String, Map<String, Route>> items = new LinkedHashMap<>();
   private final ServerCounters counters;
+  private final Authenticator auth;
 
-  ApiRouter(ServerCounters counters) {
+  ApiRouter(ServerCounters counters, Authenticator auth) {
     this.counters = counters;
+    this.auth = auth;
   }
 
   /** {@code /v1/<path>} exactly. */
@@ -49,17 +55,12 @@ final class ApiRouter implements HttpHandler {
     return prefixed.computeIfAbsent(prefix, p -> new Route());
   }
 
-  /** {@code /v1/images/<ref>/<suffix>}. */
-  Route imageSuffix(String suffix) {
-    return imageSuffix.computeIfAbsent(suffix, p -> new Route());
-  }
-
-  /** {@code /v1/images/<ref>}. */
-  Route image() {
-    if (image == null) {
-      image = new Route();
-    }
-    return image;
+  /**
+   * {@code /v1/<collection>/<item>/<suffix>}, or the item itself for suffix "". Items may contain
+   * '/' (image names do), so the suffix is matched on the last segment only.
+   */
+  Route item(String collection, String suffix) {
+    return items.computeIfAbsent(collection, c -> new LinkedHashMap<>()).computeIfAbsent(suffix, x -> new Route());
   }
 
   @Override
@@ -87,14 +88,15 @@ final class ApiRouter implements HttpHandler {
       if (tail == null || tail.isEmpty()) {
         throw notFound(path);
       }
-      if (head.equals("images")) {
+      Map<String, Route> sub = items.get(head);
+      if (sub != null) {
         int last = tail.lastIndexOf('/');
-        Route s = last < 0 ? null : imageSuffix.get(tail.substring(last + 1));
+        Route s = last < 0 ? null : sub.get(tail.substring(last + 1));
         if (s != null) {
           r = s;
           param = tail.substring(0, last);
         } else {
-          r = image;
+          r = sub.get("");
           param = tail;
         }
       } else {
@@ -114,6 +116,7 @@ final class ApiRouter implements HttpHandler {
       throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ex.getRequestMethod() + " is not allowed on " + path
           + "; allowed: " + allow, null, Map.of("Allow", allow));
     }
+    auth.check(ex, r.access.get(ex.getRequestMethod().toString()));
     a.run(ex, param);
   }
 

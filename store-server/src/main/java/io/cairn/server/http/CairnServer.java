@@ -1,6 +1,13 @@
 package io.cairn.server.http;
 
+import static io.cairn.server.auth.Access.PUBLIC;
+import static io.cairn.server.auth.Access.PUBLISH;
+import static io.cairn.server.auth.Access.READ;
+import static io.cairn.server.auth.Access.USER;
+
+import io.cairn.server.auth.UserRegistry;
 import io.cairn.server.image.Images;
+import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.Store;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -8,6 +15,7 @@ import io.undertow.server.handlers.BlockingHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The Cairn HTTP API over an open {@link Store}. Built with {@link #builder(Store)}; the caller owns
@@ -21,7 +29,8 @@ public final class CairnServer {
   private CairnServer(Builder b) {
     Images images = new Images(b.store);
     ServerCounters counters = new ServerCounters();
-    ApiRouter router = routes(images, b.maxBodyBytes, counters);
+    Overlays overlays = new Overlays(images, Optional.empty());
+    ApiRouter router = routes(images, overlays, b.maxBodyBytes, counters, new Authenticator(b.users, b.anonymousRead));
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns.
     shutdown = new GracefulShutdownHandler(new BlockingHandler(router));
@@ -41,31 +50,41 @@ public final class CairnServer {
     address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
   }
 
-  static ApiRouter routes(Images images, long maxBody, ServerCounters counters) {
-    ApiRouter r = new ApiRouter(counters);
+  static ApiRouter routes(Images images, Overlays overlays, long maxBody, ServerCounters counters,
+      Authenticator auth) {
+    ApiRouter r = new ApiRouter(counters, auth);
     StatusEndpoints status = new StatusEndpoints(images, counters);
     DiskEndpoint disk = new DiskEndpoint(images, counters);
     BlockEndpoints blocks = new BlockEndpoints(images, counters);
     UploadEndpoint upload = new UploadEndpoint(images.store().blocks(), maxBody, counters);
     IndexEndpoints index = new IndexEndpoints(images, maxBody, counters);
     TagEndpoints tags = new TagEndpoints(images, counters);
-    r.exact("health").on("GET", (ex, p) -> status.health(ex)).on("HEAD", (ex, p) -> status.health(ex));
-    r.exact("stats").on("GET", (ex, p) -> status.stats(ex));
-    r.exact("blocks").on("POST", (ex, p) -> upload.upload(ex));
-    r.exact("blocks/missing").on("POST", (ex, p) -> blocks.missing(ex));
-    r.exact("blocks/fetch").on("POST", (ex, p) -> blocks.fetch(ex));
-    r.prefixed("blocks").on("GET", blocks::getOne).on("HEAD", blocks::getOne);
-    r.exact("pages").on("POST", (ex, p) -> index.putPages(ex));
     PageMissingEndpoint pagesMissing = new PageMissingEndpoint(images.store().index());
-    r.exact("pages/missing").on("POST", (ex, p) -> pagesMissing.missing(ex));
-    r.prefixed("pages").on("GET", index::getPage).on("HEAD", index::getPage);
-    r.exact("images").on("GET", (ex, p) -> tags.listImages(ex));
-    r.image().on("GET", index::describe).on("PUT", index::commit);
-    r.imageSuffix("disk").on("GET", disk::get).on("HEAD", disk::get);
-    r.imageSuffix("root").on("GET", index::getRoot).on("HEAD", index::getRoot);
-    r.imageSuffix("blocks").on("GET", blocks::imageBlocks);
-    r.exact("tags").on("GET", (ex, p) -> tags.list(ex));
-    r.prefixed("tags").on("GET", tags::get).on("PUT", tags::put).on("DELETE", tags::delete);
+    r.exact("health").on("GET", PUBLIC, (ex, p) -> status.health(ex)).on("HEAD", PUBLIC, (ex, p) -> status.health(ex));
+    r.exact("stats").on("GET", READ, (ex, p) -> status.stats(ex));
+    // Blocks are named by their hash, so reading one needs its id, i.e. its content: READ is enough.
+    r.exact("blocks").on("POST", PUBLISH, (ex, p) -> upload.upload(ex));
+    r.exact("blocks/missing").on("POST", PUBLISH, (ex, p) -> blocks.missing(ex));
+    r.exact("blocks/fetch").on("POST", READ, (ex, p) -> blocks.fetch(ex));
+    r.prefixed("blocks").on("GET", READ, blocks::getOne).on("HEAD", READ, blocks::getOne);
+    r.exact("pages").on("POST", PUBLISH, (ex, p) -> index.putPages(ex));
+    r.exact("pages/missing").on("POST", PUBLISH, (ex, p) -> pagesMissing.missing(ex));
+    r.prefixed("pages").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
+    r.exact("images").on("GET", READ, (ex, p) -> tags.listImages(ex));
+    r.item("images", "").on("GET", READ, index::describe).on("PUT", PUBLISH, index::commit);
+    r.item("images", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
+    r.item("images", "root").on("GET", READ, index::getRoot).on("HEAD", READ, index::getRoot);
+    r.item("images", "blocks").on("GET", READ, blocks::imageBlocks);
+    r.exact("tags").on("GET", READ, (ex, p) -> tags.list(ex));
+    r.prefixed("tags").on("GET", READ, tags::get).on("PUT", PUBLISH, tags::put).on("DELETE", PUBLISH, tags::delete);
+    OverlayEndpoints ov = new OverlayEndpoints(overlays, disk, images.store().index(), maxBody, counters);
+    r.exact("overlays").on("GET", USER, (ex, p) -> ov.list(ex)).on("POST", USER, (ex, p) -> ov.create(ex));
+    r.item("overlays", "").on("GET", USER, ov::info).on("DELETE", USER, ov::delete);
+    r.item("overlays", "disk").on("GET", USER, ov::readDisk).on("HEAD", USER, ov::readDisk)
+        .on("PUT", USER, ov::writeDisk);
+    r.item("overlays", "resize").on("POST", USER, ov::resize);
+    r.item("overlays", "reset").on("POST", USER, ov::reset);
+    r.item("overlays", "snapshot").on("POST", USER, ov::snapshot);
     return r;
   }
 
@@ -108,9 +127,18 @@ public final class CairnServer {
     private int port = 7070;
     private int workerThreads = 32;
     private long maxBodyBytes = 64L << 20;
+    private final UserRegistry users;
+    private boolean anonymousRead;
 
     private Builder(Store store) {
       this.store = store;
+      this.users = UserRegistry.open(store.dataDir());
+    }
+
+    /** Lets requests without a token read templates (never overlays); off by default. */
+    public Builder anonymousRead(boolean on) {
+      this.anonymousRead = on;
+      return this;
     }
 
     public Builder bind(String host) {

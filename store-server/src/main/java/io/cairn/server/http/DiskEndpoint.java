@@ -4,6 +4,7 @@ import io.cairn.error.ErrorCode;
 import io.cairn.id.ImageDigest;
 import io.cairn.id.ImageRef;
 import io.cairn.index.ImageRoot;
+import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -31,9 +32,17 @@ final class DiskEndpoint {
     ImageRef ref = ImageRef.parse(refText);
     ImageDigest digest = images.resolve(ref);
     ImageRoot root = images.root(digest);
-    long size = root.size();
-    String etag = Responses.etag(digest);
     Responses.imageCaching(ex, ref, digest);
+    serve(ex, DiskMap.of(images, root), Responses.etag(digest));
+  }
+
+  /**
+   * Answers GET or HEAD for a virtual disk: 200, 206 for one satisfiable range, 304 when the ETag
+   * matches, 416 otherwise; caching headers are the caller's.
+   */
+  void serve(HttpServerExchange ex, DiskMap disk, String etag) throws IOException {
+    long size = disk.size();
+    ex.getResponseHeaders().put(Headers.ETAG, etag);
     ex.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
     if (noneMatch(ex.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH), etag)) {
       ex.setStatusCode(304);
@@ -63,7 +72,7 @@ final class DiskEndpoint {
       return;
     }
     OutputStream out = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
-    streamer.write(root, range, out);
+    streamer.write(disk, range, out);
     out.flush();
   }
 

@@ -1,9 +1,8 @@
 package io.cairn.server.http;
 
 import io.cairn.id.BlockId;
-import io.cairn.id.PageId;
-import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
+import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -13,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -54,10 +54,10 @@ final class DiskStreamer {
   /** One write: {@code len} bytes from offset {@code skip} of the batch's blocks, or zeros when ids is null. */
   private record Batch(List<BlockId> ids, int skip, int len) {}
 
-  void write(ImageRoot root, ByteRange range, OutputStream out) throws IOException {
-    int bs = root.blockSize().bytes();
+  void write(DiskMap disk, ByteRange range, OutputStream out) throws IOException {
+    int bs = disk.blockSize().bytes();
     int batchBlocks = Math.max(1, BATCH_BYTES / bs);
-    Iterator<Batch> plan = new Plan(root, range, batchBlocks);
+    Iterator<Batch> plan = new Plan(disk, range, batchBlocks);
     // READ_AHEAD batches are read while one is written; each in-flight batch owns one buffer.
     ArrayDeque<Batch> batches = new ArrayDeque<>();
     ArrayDeque<CompletableFuture<byte[]>> reads = new ArrayDeque<>();
@@ -120,21 +120,21 @@ final class DiskStreamer {
   }
 
   /** The batches that cover a range, in order; index pages are loaded as the walk reaches them. */
-  private final class Plan implements Iterator<Batch> {
-    private final ImageRoot root;
+  private static final class Plan implements Iterator<Batch> {
+    private final DiskMap disk;
     private final int bs;
     private final int batchBlocks;
     private final long pageBytes;
     private final long end;
     private long pos;
     private int loadedPage = -1;
-    private IndexPage page;
+    private Optional<IndexPage> page;
 
-    Plan(ImageRoot root, ByteRange range, int batchBlocks) {
-      this.root = root;
-      this.bs = root.blockSize().bytes();
+    Plan(DiskMap disk, ByteRange range, int batchBlocks) {
+      this.disk = disk;
+      this.bs = disk.blockSize().bytes();
       this.batchBlocks = batchBlocks;
-      this.pageBytes = (long) root.entriesPerPage() * bs;
+      this.pageBytes = (long) disk.entriesPerPage() * bs;
       this.pos = range.first();
       this.end = range.last() + 1;
     }
@@ -152,15 +152,14 @@ final class DiskStreamer {
       int p = (int) (pos / pageBytes);
       long pageStart = p * pageBytes;
       long pageEnd = Math.min(end, pageStart + pageBytes);
-      PageId pid = root.pageId(p);
-      if (pid.isZero()) {
+      if (loadedPage != p) {
+        page = disk.page(p);
+        loadedPage = p;
+      }
+      if (page.isEmpty()) {
         int len = (int) Math.min(pageEnd - pos, ZEROS.length);
         pos += len;
         return new Batch(null, 0, len);
-      }
-      if (loadedPage != p) {
-        page = images.page(pid);
-        loadedPage = p;
       }
       int firstBlock = (int) ((pos - pageStart) / bs);
       int lastBlock = (int) ((pageEnd - 1 - pageStart) / bs); // inclusive
@@ -168,7 +167,7 @@ final class DiskStreamer {
       List<BlockId> ids = new ArrayList<>(n);
       boolean allZero = true;
       for (int i = 0; i < n; i++) {
-        BlockId id = page.blockId(firstBlock + i);
+        BlockId id = page.get().blockId(firstBlock + i);
         ids.add(id);
         allZero &= id.isZero();
       }

@@ -14,6 +14,8 @@ final class ServerCounters {
   /** Block payload bytes received by uploads (valid requests only; includes blocks already present). */
   final AtomicLong blockBytesReceived = new AtomicLong();
   final AtomicLong requests = new AtomicLong();
+  /** Bytes accepted by overlay writes (request bodies, before dedup). */
+  final AtomicLong overlayBytesWritten = new AtomicLong();
   /** Bumped by every write to the store so cached statistics know they are stale. */
   final AtomicLong storeGeneration = new AtomicLong();
 }

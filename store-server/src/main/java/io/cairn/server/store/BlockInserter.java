@@ -13,6 +13,13 @@ public interface BlockInserter extends AutoCloseable {
    */
   boolean insert(BlockId id, byte[] data, int off);
 
+  /**
+   * Hands every buffered block to the store (readable, logged) without waiting for the disk: for
+   * {@link BlockStore.Durability#LOGGED} inserters whose caller makes them durable with its own
+   * synced write right after (one fsync per overlay write instead of two).
+   */
+  void writeBuffered();
+
   /** Makes every block inserted so far durable. */
   void flush();
 

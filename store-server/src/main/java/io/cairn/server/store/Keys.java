@@ -8,7 +8,29 @@ final class Keys {
   static final byte[] BLOCK_COUNT = "blocks.count".getBytes(StandardCharsets.US_ASCII);
   static final byte[] BLOCK_BYTES = "blocks.bytes".getBytes(StandardCharsets.US_ASCII);
 
+  /** The last overlay id handed out; stored with each new overlay so ids are never reused. */
+  static final byte[] OVERLAY_NEXT_ID = "overlays.last-id".getBytes(StandardCharsets.US_ASCII);
+
   private Keys() {}
+
+  /** Overlay key: {@code owner 0x00 name}, so one owner's overlays are adjacent and in name order. */
+  static byte[] overlay(io.cairn.id.UserName owner, io.cairn.id.OverlayName name) {
+    byte[] o = overlayPrefix(owner);
+    byte[] n = name.value().getBytes(StandardCharsets.UTF_8);
+    byte[] k = java.util.Arrays.copyOf(o, o.length + n.length);
+    System.arraycopy(n, 0, k, o.length, n.length);
+    return k;
+  }
+
+  static byte[] overlayPrefix(io.cairn.id.UserName owner) {
+    byte[] o = owner.value().getBytes(StandardCharsets.UTF_8);
+    return java.util.Arrays.copyOf(o, o.length + 1);
+  }
+
+  /** Profile key: overlay id then block number, both big-endian so RocksDB's order is numeric order. */
+  static byte[] profile(long overlayId, long block) {
+    return java.nio.ByteBuffer.allocate(16).putLong(overlayId).putLong(block).array();
+  }
 
   /** Tag key: {@code name 0x00 tag}; 0x00 sorts before every name character, so all tags of a name are adjacent. */
   static byte[] tag(Tag t) {

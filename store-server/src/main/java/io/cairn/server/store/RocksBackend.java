@@ -26,14 +26,16 @@ import org.rocksdb.WriteOptions;
  *
  * <p>Column families: {@code blocks} (block id → bytes), {@code pages} (page id → encoded page),
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
- * (counters, merged with {@code uint64add}), {@code block_keys} (block id → empty: presence).
+ * (counters, merged with {@code uint64add}), {@code block_keys} (block id → empty: presence),
+ * {@code overlays} (owner 0 name → overlay record) and {@code profiles} (overlay id, block number →
+ * block id).
  */
 final class RocksBackend implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
   }
 
-  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys"};
+  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys", "overlays", "profiles"};
   static final byte[] EMPTY = new byte[0];
 
   final RocksDB db;
@@ -48,6 +50,10 @@ final class RocksBackend implements AutoCloseable {
    * answering it here reads tiny keys instead of decompressing 4 KiB values.
    */
   final ColumnFamilyHandle blockKeys;
+  /** Owner 0 name → overlay record (id, base digest, size, generation). */
+  final ColumnFamilyHandle overlays;
+  /** Overlay id (u64 BE) + block number (u64 BE) → block id, for blocks that differ from the base. */
+  final ColumnFamilyHandle profiles;
   /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
   final WriteOptions logged = new WriteOptions();
   /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
@@ -94,6 +100,8 @@ final class RocksBackend implements AutoCloseable {
     tags = handles.get(4);
     meta = handles.get(5);
     blockKeys = handles.get(6);
+    overlays = handles.get(7);
+    profiles = handles.get(8);
   }
 
   private ColumnFamilyOptions options(String family, LRUCache cache) {
@@ -135,7 +143,7 @@ final class RocksBackend implements AutoCloseable {
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys));
+      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys, overlays, profiles));
     } catch (RocksDBException e) {
       throw storageError("flush", e);
     }

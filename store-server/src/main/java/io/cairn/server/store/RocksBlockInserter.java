@@ -72,6 +72,15 @@ final class RocksBlockInserter implements BlockInserter {
   }
 
   @Override
+  public void writeBuffered() {
+    if (durability != BlockStore.Durability.LOGGED) {
+      throw new IllegalStateException("unlogged blocks are durable only after flush()");
+    }
+    writeBatch();
+    unflushed = false; // the caller's synced write makes them durable; close() need not sync again
+  }
+
+  @Override
   public void flush() {
     writeBatch();
     if (!unflushed) {

@@ -18,6 +18,7 @@ public final class Store implements AutoCloseable {
   private final RocksBackend rocks;
   private final RocksBlockStore blocks;
   private final RocksIndexStore index;
+  private final RocksOverlayStore overlays;
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
     this.dataDir = dataDir;
@@ -25,6 +26,7 @@ public final class Store implements AutoCloseable {
     this.rocks = rocks;
     this.blocks = new RocksBlockStore(rocks, header.blockSize());
     this.index = new RocksIndexStore(rocks);
+    this.overlays = new RocksOverlayStore(rocks);
   }
 
   /**
@@ -78,6 +80,10 @@ public final class Store implements AutoCloseable {
 
   public IndexStore index() {
     return index;
+  }
+
+  public OverlayStore overlays() {
+    return overlays;
   }
 
   /** Compressed bytes RocksDB holds for blocks (table files plus memtables). */

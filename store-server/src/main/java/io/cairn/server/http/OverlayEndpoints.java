@@ -1,0 +1,228 @@
+package io.cairn.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.error.InvalidInputException;
+import io.cairn.id.ImageRef;
+import io.cairn.id.OverlayName;
+import io.cairn.id.Tag;
+import io.cairn.id.UserName;
+import io.cairn.index.ImageRoot;
+import io.cairn.server.auth.Access;
+import io.cairn.server.auth.Principal;
+import io.cairn.server.overlay.Overlays;
+import io.cairn.server.store.OverlayRecord;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /v1/overlays...}: each caller sees and changes only their own overlays; an admin may name
+ * another owner with {@code ?owner=}. Someone else's overlay is reported exactly like one that does
+ * not exist (404 OVERLAY_UNKNOWN), so its existence is not revealed.
+ */
+final class OverlayEndpoints {
+  private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d{1,19})-(\\d{1,19})/(\\*|\\d{1,19})");
+
+  private final Overlays overlays;
+  private final DiskEndpoint disk;
+  private final long maxBody;
+  private final ServerCounters counters;
+  private final io.cairn.server.store.IndexStore index;
+
+  OverlayEndpoints(Overlays overlays, DiskEndpoint disk, io.cairn.server.store.IndexStore index, long maxBody,
+      ServerCounters counters) {
+    this.overlays = overlays;
+    this.disk = disk;
+    this.index = index;
+    this.maxBody = maxBody;
+    this.counters = counters;
+  }
+
+  /** {@code POST /v1/overlays} with {@code {"base": "name:tag"|"sha256:...", "name": "my-vm"}}. */
+  void create(HttpServerExchange ex) throws IOException {
+    Principal caller = caller(ex);
+    JsonNode body = Requests.jsonObject(ex, BlockEndpoints.MAX_JSON);
+    ImageRef base = ImageRef.parse(text(body, "base", "an image name:tag or sha256 digest"));
+    OverlayName name = OverlayName.of(text(body, "name", "an overlay name such as my-vm"));
+    OverlayRecord r = overlays.create(caller.name(), name, base);
+    ex.getResponseHeaders().put(Headers.LOCATION, "/v1/overlays/" + name);
+    Responses.json(ex, 201, json(r, Optional.empty()));
+  }
+
+  /** {@code GET /v1/overlays[?all=true|?owner=NAME]}. */
+  void list(HttpServerExchange ex) throws IOException {
+    Principal caller = caller(ex);
+    boolean all = "true".equals(Requests.query(ex, "all"));
+    if (all && !caller.isAdmin()) {
+      throw new ApiException(ErrorCode.DENIED, "only admins may list every user's overlays");
+    }
+    Optional<UserName> owner = all ? Optional.empty() : Optional.of(owner(ex, caller));
+    List<Map<String, Object>> out = overlays.list(owner).stream().map(r -> json(r, Optional.empty())).toList();
+    Responses.json(ex, 200, Map.of("overlays", out));
+  }
+
+  /** {@code GET /v1/overlays/{name}}: the record plus what the profile holds. */
+  void info(HttpServerExchange ex, String param) throws IOException {
+    OverlayRecord r = overlays.get(owner(ex, caller(ex)), OverlayName.of(param));
+    Responses.json(ex, 200, json(r, Optional.of(overlays.usage(r))));
+  }
+
+  /** {@code DELETE /v1/overlays/{name}}. */
+  void delete(HttpServerExchange ex, String param) {
+    overlays.delete(owner(ex, caller(ex)), OverlayName.of(param));
+    ex.setStatusCode(204);
+  }
+
+  /** {@code GET|HEAD /v1/overlays/{name}/disk}: like an image's disk; the ETag changes with every write. */
+  void readDisk(HttpServerExchange ex, String param) throws IOException {
+    try (Overlays.Reader r = overlays.open(owner(ex, caller(ex)), OverlayName.of(param))) {
+      // Private and revalidated: the content changes under the same URL and belongs to one user.
+      ex.getResponseHeaders().put(Headers.CACHE_CONTROL, "private, no-cache");
+      disk.serve(ex, r.disk(), etag(r.overlay()));
+    }
+  }
+
+  /**
+   * {@code PUT /v1/overlays/{name}/disk} with {@code Content-Range: bytes FIRST-LAST/*} (or
+   * {@code ?offset=N}) and the bytes as body: writes them, atomically and durably.
+   */
+  void writeDisk(HttpServerExchange ex, String param) throws IOException {
+    Principal caller = caller(ex);
+    OverlayName name = OverlayName.of(param);
+    Requests.requireType(ex, Responses.OCTETS);
+    long length = ex.getRequestContentLength();
+    if (length < 0) {
+      throw new ApiException(ErrorCode.INPUT_INVALID, "an overlay write needs a Content-Length");
+    }
+    if (length > maxBody) {
+      throw new ApiException(ErrorCode.TOO_LARGE, "a write of " + length + " bytes is larger than the server's limit of "
+          + maxBody + " bytes (--max-body); split it into smaller writes", Map.of("limit", maxBody), Map.of());
+    }
+    long offset;
+    String cr = ex.getRequestHeaders().getFirst(Headers.CONTENT_RANGE);
+    if (cr != null) {
+      Matcher m = CONTENT_RANGE.matcher(cr.trim());
+      if (!m.matches()) {
+        throw new InvalidInputException("Content-Range must be 'bytes FIRST-LAST/*', got '" + cr + "'");
+      }
+      offset = Long.parseLong(m.group(1));
+      long last = Long.parseLong(m.group(2));
+      if (last < offset || last - offset + 1 != length) {
+        throw new InvalidInputException("Content-Range " + cr + " covers " + (last - offset + 1)
+            + " bytes but the body has " + length);
+      }
+    } else {
+      String o = Requests.query(ex, "offset");
+      if (o == null) {
+        throw new InvalidInputException("say where to write: Content-Range: bytes FIRST-LAST/* or ?offset=N");
+      }
+      offset = Requests.queryLong(ex, "offset", 0, Long.MAX_VALUE);
+    }
+    OverlayRecord r = overlays.write(owner(ex, caller), name, offset, length, ex.getInputStream());
+    counters.overlayBytesWritten.addAndGet(length);
+    ex.getResponseHeaders().put(Headers.ETAG, etag(r));
+    Responses.json(ex, 200, json(r, Optional.empty()));
+  }
+
+  /** {@code POST /v1/overlays/{name}/resize} with {@code {"size": N, "force": false}}. */
+  void resize(HttpServerExchange ex, String param) throws IOException {
+    Principal caller = caller(ex);
+    JsonNode body = Requests.jsonObject(ex, BlockEndpoints.MAX_JSON);
+    JsonNode size = body.get("size");
+    if (size == null || !size.canConvertToLong() || size.asLong() < 0) {
+      throw new InvalidInputException("request body must be {\"size\": BYTES, \"force\": false}");
+    }
+    boolean force = body.path("force").asBoolean(false);
+    OverlayRecord r = overlays.resize(owner(ex, caller), OverlayName.of(param), size.asLong(), force);
+    Responses.json(ex, 200, json(r, Optional.empty()));
+  }
+
+  /** {@code POST /v1/overlays/{name}/reset}. */
+  void reset(HttpServerExchange ex, String param) throws IOException {
+    OverlayRecord r = overlays.reset(owner(ex, caller(ex)), OverlayName.of(param));
+    Responses.json(ex, 200, json(r, Optional.empty()));
+  }
+
+  /**
+   * {@code POST /v1/overlays/{name}/snapshot}, optionally with {@code {"tag": "name:tag"}}: a new
+   * immutable image version; tagging it (publishing a template) needs the publisher role.
+   */
+  void snapshot(HttpServerExchange ex, String param) throws IOException {
+    Principal caller = caller(ex);
+    OverlayName name = OverlayName.of(param);
+    Optional<Tag> tag = Optional.empty();
+    if (ex.getRequestContentLength() != 0 && !Requests.mediaType(ex).isEmpty()) {
+      JsonNode body = Requests.jsonObject(ex, BlockEndpoints.MAX_JSON);
+      if (body.hasNonNull("tag")) {
+        tag = Optional.of(Tag.parse(text(body, "tag", "name:tag")));
+      }
+    }
+    if (tag.isPresent() && !Access.PUBLISH.allows(caller.role())) {
+      throw new ApiException(ErrorCode.DENIED, "user " + caller.name() + " may snapshot but not tag; publishing a"
+          + " template needs role publisher");
+    }
+    ImageRoot root = overlays.snapshot(owner(ex, caller), name);
+    if (tag.isPresent()) {
+      index.commit(root, tag);
+      counters.storeGeneration.incrementAndGet();
+    }
+    Map<String, Object> m = TagEndpoints.imageJson(root, tag.map(t -> List.of(t.toString())).orElse(List.of()));
+    Responses.json(ex, 201, m);
+  }
+
+  private static Principal caller(HttpServerExchange ex) {
+    return Authenticator.caller(ex).orElseThrow(() -> new IllegalStateException("overlay route without a caller"));
+  }
+
+  /** The owner the request is about: the caller, or for an admin whoever {@code ?owner=} names. */
+  private static UserName owner(HttpServerExchange ex, Principal caller) {
+    String o = Requests.query(ex, "owner");
+    if (o == null || o.isEmpty()) {
+      return caller.name();
+    }
+    UserName named = UserName.of(o);
+    if (!caller.isAdmin() && !named.equals(caller.name())) {
+      // Same answer as for a missing overlay: whether that user has any is not ours to say.
+      throw new CairnException(ErrorCode.OVERLAY_UNKNOWN, "no such overlay");
+    }
+    return named;
+  }
+
+  private static String text(JsonNode body, String field, String what) {
+    JsonNode n = body.get(field);
+    if (n == null || !n.isTextual()) {
+      throw new InvalidInputException("field '" + field + "' must be a string: " + what);
+    }
+    return n.asText();
+  }
+
+  static String etag(OverlayRecord r) {
+    return "\"overlay-" + r.id() + "-" + r.generation() + "\"";
+  }
+
+  private static Map<String, Object> json(OverlayRecord r, Optional<Overlays.Usage> usage) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", r.name().value());
+    m.put("owner", r.owner().value());
+    m.put("base", r.base().toString());
+    m.put("size", r.size());
+    m.put("generation", r.generation());
+    m.put("etag", etag(r));
+    m.put("created", Instant.ofEpochMilli(r.createdMillis()).toString());
+    usage.ifPresent(u -> {
+      m.put("blocksWritten", u.blocksWritten());
+      m.put("distinctBlocks", u.distinctBlocks());
+      m.put("dataBytes", u.dataBytes());
+    });
+    return m;
+  }
+}

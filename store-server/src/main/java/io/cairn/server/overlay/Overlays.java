@@ -1,0 +1,295 @@
+package io.cairn.server.overlay;
+
+import com.google.common.util.concurrent.Striped;
+import io.cairn.block.BlockHasher;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.error.InvalidInputException;
+import io.cairn.id.BlockId;
+import io.cairn.id.ImageRef;
+import io.cairn.id.OverlayName;
+import io.cairn.id.UserName;
+import io.cairn.index.ImageRoot;
+import io.cairn.server.image.Images;
+import io.cairn.server.store.BlockInserter;
+import io.cairn.server.store.BlockStore;
+import io.cairn.server.store.OverlayRecord;
+import io.cairn.server.store.OverlayStore;
+import io.cairn.server.store.OverlayStore.ProfileChange;
+import io.cairn.server.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Overlay operations. Changes to one overlay are serialized (a write reads the blocks it only
+ * partly covers, so two writes to one block must not interleave); reads never wait for writes
+ * because each runs on a store snapshot.
+ */
+public final class Overlays {
+  private final Images images;
+  private final Store store;
+  private final Striped<Lock> locks = Striped.lock(64);
+  private final Optional<QuotaCheck> quota;
+
+  /** Refuses a change that would take an owner past their quota; see {@link Overlays#Overlays(Images, Optional)}. */
+  @FunctionalInterface
+  public interface QuotaCheck {
+    /** Throws {@link ErrorCode#QUOTA_EXCEEDED} when {@code owner} may not add {@code newBlocks} more unique blocks. */
+    void check(UserName owner, List<BlockId> newBlocks);
+  }
+
+  public Overlays(Images images, Optional<QuotaCheck> quota) {
+    this.images = images;
+    this.store = images.store();
+    this.quota = quota;
+  }
+
+  public OverlayRecord create(UserName owner, OverlayName name, ImageRef base) {
+    ImageRoot root = images.root(base);
+    return store.overlays().create(owner, name, root.digest(), root.size(), root.blockCount());
+  }
+
+  /** The overlay, or {@link ErrorCode#OVERLAY_UNKNOWN}. */
+  public OverlayRecord get(UserName owner, OverlayName name) {
+    try (OverlayStore.View v = store.overlays().view()) {
+      return find(v, owner, name);
+    }
+  }
+
+  public List<OverlayRecord> list(Optional<UserName> owner) {
+    try (OverlayStore.View v = store.overlays().view()) {
+      return v.list(owner);
+    }
+  }
+
+  /** A consistent read handle on an overlay's disk; close it when the read is done. */
+  public Reader open(UserName owner, OverlayName name) {
+    OverlayStore.View v = store.overlays().view();
+    try {
+      OverlayRecord r = find(v, owner, name);
+      return new Reader(r, new OverlayDisk(images, v, r, images.root(r.base())), v);
+    } catch (RuntimeException e) {
+      v.close();
+      throw e;
+    }
+  }
+
+  /** An overlay's state at one moment, readable as a disk. */
+  public record Reader(OverlayRecord overlay, io.cairn.server.image.DiskMap disk, OverlayStore.View view)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      view.close();
+    }
+  }
+
+  /**
+   * Writes {@code length} bytes from {@code in} at {@code offset}. Blocks the range covers only in
+   * part are read and merged; a block that ends up equal to the base's drops out of the profile,
+   * and an all-zero block is recorded as the zero id (no data). Atomic: if the body ends early or
+   * anything fails, the profile is unchanged (blocks already stored are unreferenced garbage).
+   */
+  public OverlayRecord write(UserName owner, OverlayName name, long offset, long length, InputStream in)
+      throws IOException {
+    Lock lock = locks.get(key(owner, name));
+    lock.lock();
+    try (OverlayStore.View v = store.overlays().view()) {
+      OverlayRecord r = find(v, owner, name);
+      if (offset < 0 || length < 0 || offset > r.size() || length > r.size() - offset) {
+        throw new CairnException(ErrorCode.OUT_OF_BOUNDS, "write of " + length + " bytes at " + offset
+            + " goes past the overlay's end (" + r.size() + " bytes); resize it first");
+      }
+      if (length == 0) {
+        return r;
+      }
+      OverlayDisk disk = new OverlayDisk(images, v, r, images.root(r.base()));
+      int bs = disk.blockSize().bytes();
+      long visible = Math.min(r.visibleBaseBlocks(), disk.blockCount());
+      byte[] buf = new byte[bs];
+      TreeMap<Long, BlockId> set = new TreeMap<>();
+      List<Long> unset = new ArrayList<>();
+      List<BlockId> added = new ArrayList<>();
+      try (BlockInserter ins = store.blocks().newInserter(BlockStore.Durability.LOGGED)) {
+        long end = offset + length;
+        for (long b = offset / bs; (long) b * bs < end; b++) {
+          long start = b * bs;
+          int lo = (int) (Math.max(offset, start) - start);
+          int hi = (int) (Math.min(end, start + bs) - start);
+          if (lo > 0 || hi < bs) {
+            readBlock(disk.block(b), buf);
+          }
+          int n = in.readNBytes(buf, lo, hi - lo);
+          if (n < hi - lo) {
+            throw new InvalidInputException("request body ended after " + (start + lo + n - offset) + " of " + length
+                + " bytes; nothing was written");
+          }
+          BlockId id = BlockHasher.blockId(buf, 0, bs);
+          if (id.equals(disk.baseBlock(b, visible))) {
+            unset.add(b);
+          } else {
+            set.put(b, id);
+            if (ins.insert(id, buf, 0)) {
+              added.add(id);
+            }
+          }
+        }
+        if (quota.isPresent()) {
+          quota.get().check(owner, new ArrayList<>(set.values()));
+        }
+        ins.writeBuffered();
+        OverlayRecord next = r.next(r.size(), r.visibleBaseBlocks());
+        store.overlays().commit(next, new ProfileChange(Long.MAX_VALUE, set, unset));
+        return next;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Grows with zeros, or (with {@code force}) shrinks, dropping everything past the new end for good. */
+  public OverlayRecord resize(UserName owner, OverlayName name, long newSize, boolean force) {
+    Lock lock = locks.get(key(owner, name));
+    lock.lock();
+    try (OverlayStore.View v = store.overlays().view()) {
+      OverlayRecord r = find(v, owner, name);
+      if (newSize < 0 || newSize > io.cairn.index.IndexFormat.MAX_IMAGE_SIZE) {
+        throw new InvalidInputException("size must be from 0 to " + io.cairn.index.IndexFormat.MAX_IMAGE_SIZE + " bytes");
+      }
+      if (newSize >= r.size()) {
+        OverlayRecord next = r.next(newSize, r.visibleBaseBlocks());
+        store.overlays().commit(next, ProfileChange.none());
+        return next;
+      }
+      if (!force) {
+        throw new CairnException(ErrorCode.OUT_OF_BOUNDS, "shrinking " + name + " from " + r.size() + " to " + newSize
+            + " bytes discards data past the new end; pass force to do it");
+      }
+      OverlayDisk disk = new OverlayDisk(images, v, r, images.root(r.base()));
+      int bs = disk.blockSize().bytes();
+      long blocks = disk.blockSize().blocksFor(newSize);
+      TreeMap<Long, BlockId> set = new TreeMap<>();
+      List<Long> unset = new ArrayList<>();
+      int tail = (int) (newSize % bs);
+      long visible = Math.min(r.visibleBaseBlocks(), blocks);
+      if (tail != 0) {
+        // The cut block keeps its head; its tail must read as zeros if the overlay grows again.
+        long last = blocks - 1;
+        byte[] buf = new byte[bs];
+        readBlock(disk.block(last), buf);
+        Arrays.fill(buf, tail, bs, (byte) 0);
+        BlockId id = BlockHasher.blockId(buf, 0, bs);
+        try (BlockInserter ins = store.blocks().newInserter(BlockStore.Durability.LOGGED)) {
+          ins.insert(id, buf, 0);
+          ins.writeBuffered();
+        }
+        set.put(last, id);
+        visible = Math.min(visible, last);
+      }
+      OverlayRecord next = r.next(newSize, visible);
+      store.overlays().commit(next, new ProfileChange(blocks, set, unset));
+      return next;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Discards every change: the overlay reads as its base again, at the base's size. */
+  public OverlayRecord reset(UserName owner, OverlayName name) {
+    Lock lock = locks.get(key(owner, name));
+    lock.lock();
+    try {
+      OverlayRecord r = get(owner, name);
+      ImageRoot base = images.root(r.base());
+      OverlayRecord next = new OverlayRecord(r.id(), r.owner(), r.name(), r.base(), base.size(), base.blockCount(),
+          r.generation() + 1, r.createdMillis());
+      store.overlays().commit(next, new ProfileChange(0, new TreeMap<>(), List.of()));
+      return next;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public void delete(UserName owner, OverlayName name) {
+    Lock lock = locks.get(key(owner, name));
+    lock.lock();
+    try {
+      store.overlays().delete(get(owner, name));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Freezes the overlay's current state as an immutable image version and returns its root. Pages
+   * the profile does not touch keep the base's page ids; no block data is copied.
+   */
+  public ImageRoot snapshot(UserName owner, OverlayName name) {
+    try (Reader rd = open(owner, name)) {
+      OverlayDisk disk = (OverlayDisk) rd.disk();
+      int pages = (int) ((disk.blockCount() + disk.entriesPerPage() - 1) / disk.entriesPerPage());
+      List<io.cairn.id.PageId> ids = new ArrayList<>(pages);
+      List<io.cairn.index.IndexPage> fresh = new ArrayList<>();
+      for (int p = 0; p < pages; p++) {
+        OverlayDisk.Page pg = disk.resolve(p);
+        if (pg.reusedBasePage().isPresent()) {
+          ids.add(pg.reusedBasePage().get());
+        } else if (pg.page().isEmpty()) {
+          ids.add(io.cairn.id.PageId.ZERO);
+        } else {
+          ids.add(pg.page().get().id());
+          if (!store.index().hasPage(pg.page().get().id())) {
+            fresh.add(pg.page().get());
+          }
+        }
+        if (fresh.size() >= 256) {
+          store.index().putPages(fresh);
+          fresh.clear();
+        }
+      }
+      store.index().putPages(fresh);
+      ImageRoot root = ImageRoot.of(disk.size(), disk.blockSize(), disk.entriesPerPage(), ids);
+      store.index().commit(root, Optional.empty()); // synced: also makes the pages above durable
+      return root;
+    }
+  }
+
+  /** Counts for {@code info}: profile entries, distinct non-zero blocks written and their bytes. */
+  public record Usage(long blocksWritten, long distinctBlocks, long dataBytes) {}
+
+  public Usage usage(OverlayRecord r) {
+    long[] entries = {0};
+    java.util.Set<BlockId> distinct = new java.util.HashSet<>();
+    try (OverlayStore.View v = store.overlays().view()) {
+      v.forEachEntry(r.id(), (id, block) -> {
+        entries[0]++;
+        if (!id.isZero()) {
+          distinct.add(id);
+        }
+      });
+    }
+    return new Usage(entries[0], distinct.size(), (long) distinct.size() * store.blockSize().bytes());
+  }
+
+  private void readBlock(BlockId id, byte[] buf) {
+    if (id.isZero()) {
+      Arrays.fill(buf, (byte) 0);
+    } else {
+      store.blocks().read(List.of(id), buf, 0);
+    }
+  }
+
+  private static OverlayRecord find(OverlayStore.View v, UserName owner, OverlayName name) {
+    return v.get(owner, name).orElseThrow(() -> new CairnException(ErrorCode.OVERLAY_UNKNOWN, "no overlay named "
+        + name + " for user " + owner + "; 'cairn overlay ls' lists yours"));
+  }
+
+  private static String key(UserName owner, OverlayName name) {
+    return owner.value() + "/" + name.value();
+  }
+}
