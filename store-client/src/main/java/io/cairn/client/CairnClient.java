@@ -44,10 +44,12 @@ public final class CairnClient implements AutoCloseable {
   private final Optional<BlockCache> cache;
   private final ExecutorService workers;
   private final int parallelism;
+  private final OverlayClient overlays;
 
   private CairnClient(Builder b) {
     this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout));
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
+    this.overlays = new OverlayClient(api.transport());
     this.parallelism = b.parallelism;
     AtomicInteger n = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(parallelism, r -> {
@@ -159,6 +161,11 @@ public final class CairnClient implements AutoCloseable {
       }
     }
     return new ImageDetails(image, zero, distinct.size(), (long) distinct.size() * image.blockSize());
+  }
+
+  /** The caller's copy-on-write overlays. */
+  public OverlayClient overlays() {
+    return overlays;
   }
 
   /** The server's {@code /v1/stats}: store totals and transfer counters. */
