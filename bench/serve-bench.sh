@@ -142,7 +142,7 @@ if [[ $QUICK = 0 ]]; then
   # user.img to a server that holds only base.img (a copy of one template store per run).
   "$BENCH_ROOT/cairn" import "$BASE" --name bench/base:v1 --data "$WORK/store-base" --json > /dev/null
   AFTER='push_stats push.delta received'
-  measure push.delta.seconds "$RUNS" 'rm -rf "$WORK/store2"; cp -a "$WORK/store-base" "$WORK/store2"; push_start "$WORK/store2"' \
+  measure push.delta.seconds "$RUNS_SLOW" 'rm -rf "$WORK/store2"; cp -a "$WORK/store-base" "$WORK/store2"; push_start "$WORK/store2"' \
     'cairn_client push "$USER_IMG" bench/user2:v1 --server "$URL" --cache "$WORK/pcache" --json'
   rm -rf "$WORK/store2" "$WORK/store-base"
   # Cold push of app.img to an empty server vs restic backup into a fresh repository.
@@ -203,5 +203,7 @@ emit rss.hwmBytes B $(( RSS_HWM * 1024 ))
 emit rss.timelineBytes B "${TIMELINE[@]}"
 note rss.intervalSeconds "$(calc "$CONC_SECONDS / ${#TIMELINE[@]}")"  # ~0.1 s plus the checks between samples
 note rss.limitMiB 512
+if [[ $QUICK = 1 ]]; then note rss.pattern "every 8th the first eighth of the disk, the others a thirty-second at different offsets"
+else note rss.pattern "every 8th the whole disk, the others a quarter at different offsets"; fi
 [[ $CONC_FAILED = 0 ]] || FAILED+=(rss.downloads)
 bench_finish

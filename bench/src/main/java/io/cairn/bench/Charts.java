@@ -208,6 +208,8 @@ final class Charts {
       c.getStyler().setLegendVisible(true);
     }
     c.getStyler().setYAxisMin(0.0);
+    c.getStyler().setXAxisDecimalPattern("0.#");
+    c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
     return c;
   }
 

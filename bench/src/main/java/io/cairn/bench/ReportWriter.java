@@ -44,7 +44,7 @@ final class ReportWriter {
     out.append(".\n\n");
     out.append("**Machine:** ").append(info("machine.nproc")).append(" cores (").append(info("machine.cpu"))
         .append("), ").append(info("machine.memory")).append(" memory, Linux ").append(info("machine.kernel"))
-        .append(", ").append(info("java.version")).append(".\n");
+        .append(", ").append(info("java.version")).append(".\n\n");
     out.append("**Load average** (1, 5, 15 min) at the start: ").append(info("load.start"))
         .append("; at the end: ").append(info("load.end")).append(".");
     String during = String.join("; ", PHASES.stream().filter(p -> r.info("load.before." + p).isPresent())
@@ -217,8 +217,8 @@ final class ReportWriter {
     }
     out.append("## Server memory\n\n");
     out.append(Format.num(r.median("rss.downloads").orElse(Double.NaN), 0))
-        .append(" concurrent curl downloads of base.img's disk (every 8th whole, the rest a quarter at different "
-            + "offsets; ").append(mibOf("rss.requestedBytes")).append(" MiB in all) from a fresh server: ")
+        .append(" concurrent curl downloads of base.img's disk (").append(info("rss.pattern")).append("; ")
+        .append(mibOf("rss.requestedBytes")).append(" MiB in all) from a fresh server: ")
         .append(secondsOf("rss.seconds")).append(" s, ").append(Format.num(r.median("rss.failed").orElse(Double.NaN), 0))
         .append(" failed or short. RSS before ").append(mibOf("rss.beforeBytes")).append(" MiB, highest sample ")
         .append(mibOf("rss.peakBytes")).append(" MiB, VmHWM ").append(mibOf("rss.hwmBytes")).append(" MiB.\n\n");

@@ -33,6 +33,7 @@ final class SampleRun {
     info.put("fuse.available", "false");
     info.put("fuse.reason", "./cairn mount --help failed");
     info.put("rss.intervalSeconds", "0.1");
+    info.put("rss.pattern", "every 8th the whole disk, the others a quarter at different offsets");
     // every expected measurement gets a plausible value first ...
     for (String id : Catalog.expected(Results.of(Map.of(), List.of()))) {
       put(id, id.endsWith("Bytes") ? 100.0 * MIB : id.endsWith(".ms") ? 2.0 : 3.0);
