@@ -1,5 +1,6 @@
 package io.cairn.server.http;
 
+import static io.cairn.server.auth.Access.ADMIN;
 import static io.cairn.server.auth.Access.PUBLIC;
 import static io.cairn.server.auth.Access.PUBLISH;
 import static io.cairn.server.auth.Access.READ;
@@ -52,7 +53,7 @@ public final class CairnServer {
 
   static ApiRouter routes(Images images, Overlays overlays, long maxBody, ServerCounters counters,
       Authenticator auth) {
-    ApiRouter r = new ApiRouter(counters, auth);
+    ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard());
     StatusEndpoints status = new StatusEndpoints(images, counters);
     DiskEndpoint disk = new DiskEndpoint(images, counters);
     BlockEndpoints blocks = new BlockEndpoints(images, counters);
@@ -71,7 +72,10 @@ public final class CairnServer {
     r.exact("pages/missing").on("POST", PUBLISH, (ex, p) -> pagesMissing.missing(ex));
     r.prefixed("pages").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
     r.exact("images").on("GET", READ, (ex, p) -> tags.listImages(ex));
-    r.item("images", "").on("GET", READ, index::describe).on("PUT", PUBLISH, index::commit);
+    AdminEndpoints admin = new AdminEndpoints(images.store(), counters);
+    r.item("images", "").on("GET", READ, index::describe).on("PUT", PUBLISH, index::commit)
+        .on("DELETE", PUBLISH, admin::deleteImage);
+    r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
     r.item("images", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
     r.item("images", "root").on("GET", READ, index::getRoot).on("HEAD", READ, index::getRoot);
     r.item("images", "blocks").on("GET", READ, blocks::imageBlocks);

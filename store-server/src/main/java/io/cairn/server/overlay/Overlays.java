@@ -51,8 +51,11 @@ public final class Overlays {
   }
 
   public OverlayRecord create(UserName owner, OverlayName name, ImageRef base) {
-    ImageRoot root = images.root(base);
-    return store.overlays().create(owner, name, root.digest(), root.size(), root.blockCount());
+    // The same monitor as image deletion: the base cannot be deleted between lookup and create.
+    synchronized (store.overlays()) {
+      ImageRoot root = images.root(base);
+      return store.overlays().create(owner, name, root.digest(), root.size(), root.blockCount());
+    }
   }
 
   /** The overlay, or {@link ErrorCode#OVERLAY_UNKNOWN}. */
@@ -253,6 +256,9 @@ public final class Overlays {
         }
       }
       store.index().putPages(fresh);
+      if (store.gcGuard().active()) {
+        store.index().touchPages(ids); // reused pages, too, must outlive a sweep running now
+      }
       ImageRoot root = ImageRoot.of(disk.size(), disk.blockSize(), disk.entriesPerPage(), ids);
       store.index().commit(root, Optional.empty()); // synced: also makes the pages above durable
       return root;

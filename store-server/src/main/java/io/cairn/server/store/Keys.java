@@ -13,6 +13,18 @@ final class Keys {
 
   private Keys() {}
 
+  /**
+   * A {@code block_keys} value: when the block was last written or touched, u64 LE milliseconds.
+   * Stores made before touch times existed have empty values, read as 0 (long ago).
+   */
+  static byte[] touchValue(long millis) {
+    return u64le(millis);
+  }
+
+  static long touchMillis(byte[] v) {
+    return v.length < 8 ? 0 : u64le(v);
+  }
+
   /** Overlay key: {@code owner 0x00 name}, so one owner's overlays are adjacent and in name order. */
   static byte[] overlay(io.cairn.id.UserName owner, io.cairn.id.OverlayName name) {
     byte[] o = overlayPrefix(owner);

@@ -149,6 +149,17 @@ final class RocksBackend implements AutoCloseable {
     }
   }
 
+  /** Full compaction of every family: drops deleted keys' space. Runs in the calling thread. */
+  void compactAll() {
+    try {
+      for (ColumnFamilyHandle h : List.of(blocks, blockKeys, pages, images, tags, meta, overlays, profiles)) {
+        db.compactRange(h);
+      }
+    } catch (RocksDBException e) {
+      throw storageError("compact", e);
+    }
+  }
+
   void syncWal() {
     try {
       db.syncWal();

@@ -22,9 +22,12 @@ final class RocksBlockStore implements BlockStore {
    */
   final Set<BlockId> pending = ConcurrentHashMap.newKeySet();
 
-  RocksBlockStore(RocksBackend rocks, BlockSize blockSize) {
+  final GcGuard guard;
+
+  RocksBlockStore(RocksBackend rocks, BlockSize blockSize, GcGuard guard) {
     this.rocks = rocks;
     this.blockSize = blockSize;
+    this.guard = guard;
   }
 
   @Override
@@ -124,5 +127,67 @@ final class RocksBlockStore implements BlockStore {
   long physicalBytes() {
     return rocks.property(rocks.blocks, "rocksdb.live-sst-files-size")
         + rocks.property(rocks.blocks, "rocksdb.cur-size-all-mem-tables");
+  }
+
+  @Override
+  public void touch(Collection<BlockId> ids) {
+    byte[] now = Keys.touchValue(System.currentTimeMillis());
+    try (org.rocksdb.WriteBatch b = new org.rocksdb.WriteBatch()) {
+      int n = 0;
+      for (BlockId id : ids) {
+        if (!id.isZero() && contains(id)) {
+          b.put(rocks.blockKeys, id.toRaw(), now);
+          n++;
+        }
+      }
+      if (n > 0) {
+        // Logged, not synced: a touch lost in a crash only makes a block look older to GC, and a
+        // commit that names it syncs the log anyway.
+        rocks.write(b, rocks.logged);
+      }
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("touch blocks", e);
+    }
+  }
+
+  @Override
+  public long touchedMillis(BlockId id) {
+    byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
+    return v == null ? -1 : Keys.touchMillis(v);
+  }
+
+  @Override
+  public void forEachId(java.util.function.Consumer<BlockId> visitor) {
+    try (org.rocksdb.RocksIterator it = rocks.db.newIterator(rocks.blockKeys)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        visitor.accept(BlockId.fromRaw(it.key()));
+      }
+    }
+  }
+
+  @Override
+  public int delete(Collection<BlockId> ids) {
+    int n = 0;
+    try (org.rocksdb.WriteBatch b = new org.rocksdb.WriteBatch()) {
+      for (BlockId id : new LinkedHashSet<>(ids)) {
+        if (id.isZero() || !contains(id)) {
+          continue;
+        }
+        byte[] key = id.toRaw();
+        b.delete(rocks.blockKeys, key);
+        b.delete(rocks.blocks, key);
+        n++;
+      }
+      if (n > 0) {
+        // uint64add wraps, so adding the two's complement subtracts; counters change in the same
+        // batch as the blocks they count.
+        b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-n));
+        b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) n * blockSize.bytes()));
+        rocks.write(b, rocks.logged);
+      }
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("delete blocks", e);
+    }
+    return n;
   }
 }
