@@ -46,6 +46,23 @@ final class AdminEndpoints {
     Responses.json(ex, 200, json(r));
   }
 
+  /** {@code POST /v1/admin/verify[?sample=PCT&rate=MBPS&quarantine=false]}: answered when done; 200 either way. */
+  void verify(HttpServerExchange ex) throws IOException {
+    String sample = Requests.query(ex, "sample");
+    double pct;
+    try {
+      pct = sample == null ? 100 : Double.parseDouble(sample);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("sample must be a percentage, got '" + sample + "'");
+    }
+    long rate = Requests.queryLong(ex, "rate", 0, 100_000) * 1_000_000L;
+    boolean quarantine = !"false".equals(Requests.query(ex, "quarantine"));
+    long t0 = System.nanoTime();
+    var report = new io.cairn.server.verify.Verifier(store,
+        new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine)).run();
+    Responses.json(ex, 200, report.toMap((System.nanoTime() - t0) / 1e9));
+  }
+
   static Map<String, Object> json(GcReport r) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("blocksMarked", r.blocksMarked());

@@ -76,6 +76,7 @@ public final class CairnServer {
     r.item("images", "").on("GET", READ, index::describe).on("PUT", PUBLISH, index::commit)
         .on("DELETE", PUBLISH, admin::deleteImage);
     r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
+    r.exact("admin/verify").on("POST", ADMIN, (ex, p) -> admin.verify(ex));
     r.item("images", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
     r.item("images", "root").on("GET", READ, index::getRoot).on("HEAD", READ, index::getRoot);
     r.item("images", "blocks").on("GET", READ, blocks::imageBlocks);

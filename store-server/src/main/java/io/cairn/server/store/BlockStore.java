@@ -42,6 +42,13 @@ public interface BlockStore {
   /** Deletes the blocks that exist among {@code ids}, with their counters; returns how many there were. */
   int delete(Collection<BlockId> ids);
 
+  /**
+   * Moves a block verify found corrupt out of service: it reads as {@link
+   * io.cairn.error.BlockCorruptException} and counts as missing, so the next publish that contains
+   * it stores it again (healing the store). The bad bytes are kept aside for inspection.
+   */
+  void quarantine(BlockId id);
+
   /** A writer for new blocks. Not thread-safe; use one per thread. */
   BlockInserter newInserter(Durability durability);
 

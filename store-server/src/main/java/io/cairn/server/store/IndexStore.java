@@ -51,6 +51,12 @@ public interface IndexStore {
   /** Every stored page id. */
   void forEachPage(java.util.function.Consumer<PageId> visitor);
 
+  /** Moves a page verify found corrupt out of service (kept aside); a re-publish stores it again. */
+  void quarantinePage(PageId id);
+
+  /** Whether the page is absent because verify quarantined it. */
+  boolean isQuarantined(PageId id);
+
   /** Deletes pages (garbage collection only). */
   void deletePages(Collection<PageId> ids);
 

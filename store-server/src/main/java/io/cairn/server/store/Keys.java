@@ -25,6 +25,14 @@ final class Keys {
     return v.length < 8 ? 0 : u64le(v);
   }
 
+  /** Quarantine key: a kind byte ('b' block, 'p' page) and the raw id. */
+  static byte[] quarantine(char kind, io.cairn.id.Sha256Id id) {
+    byte[] k = new byte[33];
+    k[0] = (byte) kind;
+    id.copyRawTo(k, 1);
+    return k;
+  }
+
   /** Overlay key: {@code owner 0x00 name}, so one owner's overlays are adjacent and in name order. */
   static byte[] overlay(io.cairn.id.UserName owner, io.cairn.id.OverlayName name) {
     byte[] o = overlayPrefix(owner);

@@ -103,6 +103,12 @@ final class RocksBlockStore implements BlockStore {
       byte[] v = values.get(k);
       int i = where.get(k);
       if (v == null) {
+        byte[] bad = rocks.get(rocks.quarantine, Keys.quarantine('b', ids.get(i)));
+        if (bad != null) {
+          throw new io.cairn.error.BlockCorruptException(io.cairn.error.ErrorCode.BLOCK_CORRUPT, ids.get(i),
+              io.cairn.block.BlockHasher.hashBlock(bad, 0, bad.length), "was quarantined by verify: its bytes hash to"
+              + " something else; re-publish an image that contains it (or cairn repair) to heal the store;");
+        }
         throw new BlockUnknownException(ids.get(i));
       }
       if (v.length != bs) {
@@ -189,5 +195,26 @@ final class RocksBlockStore implements BlockStore {
       throw RocksBackend.storageError("delete blocks", e);
     }
     return n;
+  }
+
+  @Override
+  public void quarantine(BlockId id) {
+    byte[] key = id.toRaw();
+    byte[] v = rocks.get(rocks.blocks, key);
+    if (v == null) {
+      return;
+    }
+    try (org.rocksdb.WriteBatch b = new org.rocksdb.WriteBatch()) {
+      b.put(rocks.quarantine, Keys.quarantine('b', id), v);
+      b.delete(rocks.blocks, key);
+      if (rocks.get(rocks.blockKeys, key) != null) {
+        b.delete(rocks.blockKeys, key);
+        b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-1));
+        b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) blockSize.bytes()));
+      }
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("quarantine a block", e);
+    }
   }
 }

@@ -52,6 +52,26 @@ final class RocksIndexStore implements IndexStore {
   }
 
   @Override
+  public void quarantinePage(PageId id) {
+    byte[] v = rocks.get(rocks.pages, id.toRaw());
+    if (v == null) {
+      return;
+    }
+    try (WriteBatch b = new WriteBatch()) {
+      b.put(rocks.quarantine, Keys.quarantine('p', id), v);
+      b.delete(rocks.pages, id.toRaw());
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("quarantine a page", e);
+    }
+  }
+
+  @Override
+  public boolean isQuarantined(PageId id) {
+    return rocks.get(rocks.pages, id.toRaw()) == null && rocks.get(rocks.quarantine, Keys.quarantine('p', id)) != null;
+  }
+
+  @Override
   public void deletePages(Collection<PageId> ids) {
     try (WriteBatch b = new WriteBatch()) {
       for (PageId id : ids) {
