@@ -30,7 +30,9 @@ public final class CairnServer {
   private CairnServer(Builder b) {
     Images images = new Images(b.store);
     ServerCounters counters = new ServerCounters();
-    Overlays overlays = new Overlays(images, Optional.empty());
+    UserRegistry users = b.users;
+    Overlays overlays = new Overlays(images,
+        owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
     ApiRouter router = routes(images, overlays, b.maxBodyBytes, counters, new Authenticator(b.users, b.anonymousRead));
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns.
