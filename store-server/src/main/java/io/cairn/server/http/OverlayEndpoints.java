@@ -82,7 +82,7 @@ final class OverlayEndpoints {
   }
 
   /** {@code DELETE /v1/overlays/{name}}. */
-  void delete(HttpServerExchange ex, String param) {
+  void delete(HttpServerExchange ex, String param) throws IOException {
     overlays.delete(owner(ex, caller(ex)), OverlayName.of(param));
     ex.setStatusCode(204);
   }

@@ -110,10 +110,7 @@ public final class Overlays {
    */
   public OverlayRecord write(UserName owner, OverlayName name, long offset, long length, InputStream in)
       throws IOException {
-    Lock lock = locks.get(key(owner, name));
-    lock.lock();
-    try (OverlayStore.View v = store.overlays().view()) {
-      OverlayRecord r = find(v, owner, name);
+    return change(owner, name, (v, r) -> {
       if (offset < 0 || length < 0 || offset > r.size() || length > r.size() - offset) {
         throw new CairnException(ErrorCode.OUT_OF_BOUNDS, "write of " + length + " bytes at " + offset
             + " goes past the overlay's end (" + r.size() + " bytes); resize it first");
@@ -183,17 +180,12 @@ public final class Overlays {
         store.overlays().commit(next, new ProfileChange(Long.MAX_VALUE, set, unset));
         return next;
       }
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** Grows with zeros, or (with {@code force}) shrinks, dropping everything past the new end for good. */
-  public OverlayRecord resize(UserName owner, OverlayName name, long newSize, boolean force) {
-    Lock lock = locks.get(key(owner, name));
-    lock.lock();
-    try (OverlayStore.View v = store.overlays().view()) {
-      OverlayRecord r = find(v, owner, name);
+  public OverlayRecord resize(UserName owner, OverlayName name, long newSize, boolean force) throws IOException {
+    return change(owner, name, (v, r) -> {
       if (newSize < 0 || newSize > io.cairn.index.IndexFormat.MAX_IMAGE_SIZE) {
         throw new InvalidInputException("size must be from 0 to " + io.cairn.index.IndexFormat.MAX_IMAGE_SIZE + " bytes");
       }
@@ -236,32 +228,39 @@ public final class Overlays {
       OverlayRecord next = r.next(newSize, visible, r.dataBlocks() - dropped + lastDelta);
       store.overlays().commit(next, new ProfileChange(blocks, set, unset));
       return next;
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** Discards every change: the overlay reads as its base again, at the base's size. */
-  public OverlayRecord reset(UserName owner, OverlayName name) {
-    Lock lock = locks.get(key(owner, name));
-    lock.lock();
-    try {
-      OverlayRecord r = get(owner, name);
+  public OverlayRecord reset(UserName owner, OverlayName name) throws IOException {
+    return change(owner, name, (v, r) -> {
       ImageRoot base = images.root(r.base());
       OverlayRecord next = new OverlayRecord(r.id(), r.owner(), r.name(), r.base(), base.size(), base.blockCount(),
           r.generation() + 1, r.createdMillis(), 0);
       store.overlays().commit(next, new ProfileChange(0, new TreeMap<>(), List.of()));
       return next;
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
-  public void delete(UserName owner, OverlayName name) {
+  public void delete(UserName owner, OverlayName name) throws IOException {
+    change(owner, name, (v, r) -> {
+      store.overlays().delete(r);
+      return r;
+    });
+  }
+
+  /** One change to an overlay, given a view and the record as it stands. */
+  @FunctionalInterface
+  private interface Change {
+    OverlayRecord apply(OverlayStore.View view, OverlayRecord current) throws IOException;
+  }
+
+  /** Runs {@code c} holding the overlay's lock, so changes to one overlay never interleave. */
+  private OverlayRecord change(UserName owner, OverlayName name, Change c) throws IOException {
     Lock lock = locks.get(key(owner, name));
     lock.lock();
-    try {
-      store.overlays().delete(get(owner, name));
+    try (OverlayStore.View v = store.overlays().view()) {
+      return c.apply(v, find(v, owner, name));
     } finally {
       lock.unlock();
     }
