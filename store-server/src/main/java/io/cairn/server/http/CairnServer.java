@@ -60,7 +60,9 @@ public final class CairnServer {
     r.exact("pages/missing").on("POST", (ex, p) -> pagesMissing.missing(ex));
     r.prefixed("pages").on("GET", index::getPage).on("HEAD", index::getPage);
     r.exact("images").on("GET", (ex, p) -> tags.listImages(ex));
-    r.image().on("GET", index::describe).on("PUT", index::commit);
+    // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
+    // even a malformed one like "sha256:", answered 405 instead of the GET's status.
+    r.image().on("GET", index::describe).on("HEAD", index::describe).on("PUT", index::commit);
     r.imageSuffix("disk").on("GET", disk::get).on("HEAD", disk::get);
     r.imageSuffix("root").on("GET", index::getRoot).on("HEAD", index::getRoot);
     r.imageSuffix("blocks").on("GET", blocks::imageBlocks);
