@@ -75,8 +75,10 @@ public final class CairnServer {
     r.prefixed("pages").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
     r.exact("images").on("GET", READ, (ex, p) -> tags.listImages(ex));
     AdminEndpoints admin = new AdminEndpoints(images.store(), counters);
-    r.item("images", "").on("GET", READ, index::describe).on("PUT", PUBLISH, index::commit)
-        .on("DELETE", PUBLISH, admin::deleteImage);
+    // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
+    // even a malformed one like "sha256:", answered 405 instead of the GET's status.
+    r.item("images", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
+        .on("PUT", PUBLISH, index::commit).on("DELETE", PUBLISH, admin::deleteImage);
     r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
     r.exact("admin/verify").on("POST", ADMIN, (ex, p) -> admin.verify(ex));
     r.item("images", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
