@@ -44,11 +44,17 @@ public final class CairnClient implements AutoCloseable {
   private final Optional<BlockCache> cache;
   private final ExecutorService workers;
   private final int parallelism;
+  private final BlockFetcher fetcher;
+  private final long readAheadBytes;
+  private final Duration requestTimeout;
 
   private CairnClient(Builder b) {
     this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout));
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
     this.parallelism = b.parallelism;
+    this.fetcher = new BlockFetcher(api, cache, Math.max(4, 2 * b.parallelism));
+    this.readAheadBytes = b.readAheadBytes;
+    this.requestTimeout = b.requestTimeout;
     AtomicInteger n = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(parallelism, r -> {
       Thread t = new Thread(r, "cairn-client-" + n.incrementAndGet());
@@ -89,6 +95,22 @@ public final class CairnClient implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("pull interrupted");
     }
+  }
+
+  /**
+   * Opens {@code ref} for lazy random reads: resolves a tag to the digest it points at now (the
+   * reader stays on that version) and fetches the root; blocks and index pages are fetched only
+   * when a read needs them. Reads wait at most the request timeout for the server.
+   */
+  public ImageReader openImage(ImageRef ref) {
+    ImageRoot root = api.root(ref);
+    ImageIndex index = new ImageIndex(root, new Pages(api, cache));
+    return new ImageReader(root, new BlockReader(index, fetcher, readAheadBytes, requestTimeout.toNanos()));
+  }
+
+  /** Block payload bytes lazy readers of this client have received from the server so far. */
+  public long blockBytesFetched() {
+    return fetcher.fetchedBytes();
   }
 
   /** Every image version on the server, in digest order. */
@@ -190,6 +212,7 @@ public final class CairnClient implements AutoCloseable {
   @Override
   public void close() {
     workers.shutdownNow();
+    fetcher.close();
     cache.ifPresent(BlockCache::close);
   }
 
@@ -202,6 +225,7 @@ public final class CairnClient implements AutoCloseable {
     private int parallelism = 4;
     private Optional<Path> cacheDir = Optional.empty();
     private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
+    private long readAheadBytes = 2L << 20;
 
     private Builder() {}
 
@@ -251,6 +275,18 @@ public final class CairnClient implements AutoCloseable {
         throw new IllegalArgumentException("cache size must not be negative");
       }
       this.cacheBytes = max;
+      return this;
+    }
+
+    /**
+     * Most bytes a lazy reader fetches ahead of sequential reads (default 2 MiB; 0 turns read-ahead
+     * off). Random reads fetch no read-ahead. Needs a cache: read-ahead lands there.
+     */
+    public Builder readAhead(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("read-ahead must not be negative");
+      }
+      this.readAheadBytes = bytes;
       return this;
     }
 

@@ -1,0 +1,113 @@
+package io.cairn.fuse;
+
+import io.cairn.client.CairnClient;
+import io.cairn.error.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import ru.serce.jnrfuse.FuseException;
+
+/**
+ * One mount, in the foreground: lists the server, mounts, serves until unmounted, then cleans up.
+ * It is unmounted by {@code fusermount -u MOUNTPOINT} or by SIGTERM/SIGINT; on a signal the
+ * shutdown hook unmounts (lazily, so a busy mount detaches at once) and waits for the cleanup.
+ */
+public final class MountSession {
+  /** How long a signal waits for the cleanup (flushing overlays) before the process exits anyway. */
+  private static final long SHUTDOWN_WAIT_SECONDS = 60;
+
+  private final CairnClient client;
+  private final Path mountPoint;
+  private final Path cacheDir;
+  private final boolean allowOther;
+  private final EventLog log;
+
+  public MountSession(CairnClient client, Path mountPoint, Path cacheDir, boolean allowOther, EventLog log) {
+    this.client = client;
+    this.mountPoint = mountPoint.toAbsolutePath().normalize();
+    this.cacheDir = cacheDir;
+    this.allowOther = allowOther;
+    this.log = log;
+  }
+
+  /** Mounts and blocks until the mount is gone. */
+  public void run() {
+    if (!Files.isDirectory(mountPoint)) {
+      throw new InvalidInputException("mount point " + mountPoint + " is not a directory (mkdir it first)");
+    }
+    ServerHealth health = new ServerHealth(client.endpoint(), log);
+    Catalog catalog = new Catalog(client, List::of, log, health);
+    Tree first = catalog.load(); // no listing, no mount: the error says why (server, token)
+    AtomicBoolean live = new AtomicBoolean();
+    CountDownLatch done = new CountDownLatch(1);
+    CairnFs fs = new CairnFs(catalog, client, health, log, cacheDir, () -> {
+      live.set(true);
+      log.event("mount", "mounted " + client.endpoint() + " at " + mountPoint + ": " + first.imageFiles()
+          + " image files, " + first.overlayFiles() + " overlays (listing refreshed at most every "
+          + Catalog.REFRESH.toSeconds() + " s)");
+    });
+    Thread hook = new Thread(() -> {
+      if (done.getCount() == 0) {
+        return;
+      }
+      log.event("unmount", "signal received, unmounting " + mountPoint);
+      unmount();
+      try {
+        if (!done.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)) {
+          log.event("error", "cleanup did not finish within " + SHUTDOWN_WAIT_SECONDS + " s; exiting anyway");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "cairn-unmount");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      fs.mount(mountPoint, true, false, fuseOptions().toArray(String[]::new));
+      if (!live.get()) {
+        throw new FuseException("libfuse returned before the kernel answered; is " + mountPoint
+            + " already a mount point, or /dev/fuse unusable?");
+      }
+    } finally {
+      try {
+        log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
+      } finally {
+        done.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // already shutting down: the hook is running and has just been released
+        }
+      }
+    }
+  }
+
+  private List<String> fuseOptions() {
+    List<String> o = new ArrayList<>();
+    // big_writes: 128 KiB writes instead of 4 KiB ones (measured 61-68 MB/s -> ~290 MB/s here).
+    String opts = "fsname=cairn,subtype=cairn,big_writes,max_write=131072";
+    if (allowOther) {
+      opts += ",allow_other";
+    }
+    o.add("-o");
+    o.add(opts);
+    return o;
+  }
+
+  /** {@code fusermount -u -z}: lazy, so the mount detaches now even while files are open. */
+  private void unmount() {
+    try {
+      Process p = new ProcessBuilder("fusermount", "-u", "-z", mountPoint.toString()).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      log.event("error", "cannot run fusermount to unmount " + mountPoint + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
