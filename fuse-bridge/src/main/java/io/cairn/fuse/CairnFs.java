@@ -3,12 +3,9 @@ package io.cairn.fuse;
 import io.cairn.client.CairnClient;
 import io.cairn.client.ImageReader;
 import io.cairn.error.CairnException;
-import io.cairn.id.ImageDigest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
@@ -37,8 +34,7 @@ final class CairnFs extends FuseStubFS {
   private final Path cacheDir;
   private final long uid;
   private final long gid;
-  /** The digest last opened at each image path: the kernel may keep its page cache while it is the same. */
-  private final Map<String, ImageDigest> lastOpened = new ConcurrentHashMap<>();
+  private final CacheCoherence coherence = new CacheCoherence();
   private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
   private final Runnable onMounted;
@@ -165,10 +161,16 @@ final class CairnFs extends FuseStubFS {
         } catch (CairnException e) {
           return Errors.failed(e, "open of " + path.substring(1), health, log);
         }
-        fi.fh.set(handles.add(new ImageHandle(path, r, client, health, log)));
-        if (f.digest().equals(lastOpened.put(path, f.digest()))) {
-          FileInfoBits.keepCache(fi); // same version as before: what the kernel cached is still right
+        switch (coherence.opened(path, f.digest())) {
+          case KEEP_CACHE -> FileInfoBits.keepCache(fi);
+          case DIRECT -> {
+            FileInfoBits.directIo(fi);
+            FileInfoBits.keepCache(fi); // the cached pages belong to the handles still reading the old version
+          }
+          case DROP_CACHE -> { }
         }
+        fi.fh.set(handles.add(new ImageHandle(path, r, client, health, log,
+            () -> coherence.closed(path, f.digest()))));
         return 0;
       }
       return -ErrorCodes.ENOSYS();

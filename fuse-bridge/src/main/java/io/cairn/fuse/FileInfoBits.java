@@ -12,6 +12,7 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  */
 final class FileInfoBits {
   private static final int BITS_OFFSET = 20;
+  private static final int DIRECT_IO = 1;
   private static final int KEEP_CACHE = 1 << 1;
 
   private FileInfoBits() {}
@@ -20,5 +21,11 @@ final class FileInfoBits {
   static void keepCache(FuseFileInfo fi) {
     Pointer p = Struct.getMemory(fi);
     p.putInt(BITS_OFFSET, p.getInt(BITS_OFFSET) | KEEP_CACHE);
+  }
+
+  /** Reads and writes of this handle bypass the page cache and go to the file system. */
+  static void directIo(FuseFileInfo fi) {
+    Pointer p = Struct.getMemory(fi);
+    p.putInt(BITS_OFFSET, p.getInt(BITS_OFFSET) | DIRECT_IO);
   }
 }

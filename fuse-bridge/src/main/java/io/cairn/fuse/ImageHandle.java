@@ -12,8 +12,11 @@ final class ImageHandle implements OpenFile {
   private final CairnClient client;
   private final ServerHealth health;
   private final EventLog log;
+  private final Runnable onRelease;
 
-  ImageHandle(String path, ImageReader reader, CairnClient client, ServerHealth health, EventLog log) {
+  ImageHandle(String path, ImageReader reader, CairnClient client, ServerHealth health, EventLog log,
+      Runnable onRelease) {
+    this.onRelease = onRelease;
     this.path = path;
     this.reader = reader;
     this.client = client;
@@ -52,6 +55,6 @@ final class ImageHandle implements OpenFile {
 
   @Override
   public void release() {
-    // the reader is shared by every handle on this digest (see Readers)
+    onRelease.run(); // the reader itself is shared by every handle on this digest (see Readers)
   }
 }
