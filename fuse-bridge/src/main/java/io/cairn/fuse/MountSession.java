@@ -15,12 +15,10 @@ import ru.serce.jnrfuse.FuseException;
 /**
  * One mount, in the foreground: lists the server, mounts, serves until unmounted, then cleans up.
  * It is unmounted by {@code fusermount -u MOUNTPOINT} or by SIGTERM/SIGINT; on a signal the
- * shutdown hook unmounts (lazily, so a busy mount detaches at once) and waits for the cleanup.
+ * shutdown hook unmounts (lazily, so a busy mount detaches at once) and cleans up before the process
+ * exits, even while files are still open.
  */
 public final class MountSession {
-  /** How long a signal waits for the cleanup (flushing overlays) before the process exits anyway. */
-  private static final long SHUTDOWN_WAIT_SECONDS = 60;
-
   private final CairnClient client;
   private final Path mountPoint;
   private final Path cacheDir;
@@ -51,6 +49,17 @@ public final class MountSession {
           + " image files, " + first.overlayFiles() + " overlays (listing refreshed at most every "
           + Catalog.REFRESH.toSeconds() + " s)");
     });
+    Runnable cleanup = new Runnable() {
+      private boolean cleaned;
+
+      @Override
+      public synchronized void run() { // the signal hook and the main thread may both get here; the second waits
+        if (!cleaned) {
+          cleaned = true;
+          log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
+        }
+      }
+    };
     Thread hook = new Thread(() -> {
       if (done.getCount() == 0) {
         return;
@@ -58,8 +67,11 @@ public final class MountSession {
       log.event("unmount", "signal received, unmounting " + mountPoint);
       unmount();
       try {
-        if (!done.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)) {
-          log.event("error", "cleanup did not finish within " + SHUTDOWN_WAIT_SECONDS + " s; exiting anyway");
+        // Without open files the lazy unmount ends the FUSE loop and the main thread cleans up. With
+        // files open the loop would run until they are closed, so clean up here and exit; programs
+        // still holding files then get ENOTCONN.
+        if (!done.await(2, TimeUnit.SECONDS)) {
+          cleanup.run();
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -74,7 +86,7 @@ public final class MountSession {
       }
     } finally {
       try {
-        log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
+        cleanup.run();
       } finally {
         done.countDown();
         try {

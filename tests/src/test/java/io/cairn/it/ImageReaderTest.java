@@ -69,8 +69,12 @@ class ImageReaderTest {
   }
 
   static byte[] original(long offset, int len) throws Exception {
+    return readAt(image, offset, len);
+  }
+
+  static byte[] readAt(Path file, long offset, int len) throws Exception {
     byte[] b = new byte[len];
-    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "r")) {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
       f.seek(offset);
       f.readFully(b);
     }
@@ -79,9 +83,13 @@ class ImageReaderTest {
 
   /** Bytes of the distinct non-zero blocks covering {@code [offset, offset + len)}: what one cold read must fetch. */
   static long coveringBytes(long offset, int len) throws Exception {
+    return coveringBytes(image, offset, len);
+  }
+
+  static long coveringBytes(Path file, long offset, int len) throws Exception {
     long first = offset / 4096;
     long last = (offset + len - 1) / 4096;
-    byte[] b = original(first * 4096, (int) ((last - first + 1) * 4096));
+    byte[] b = readAt(file, first * 4096, (int) ((last - first + 1) * 4096));
     Set<BlockId> ids = new HashSet<>();
     for (int i = 0; i < b.length; i += 4096) {
       BlockId id = BlockHasher.blockId(b, i, 4096);
