@@ -47,10 +47,12 @@ public final class CairnClient implements AutoCloseable {
   private final BlockFetcher fetcher;
   private final long readAheadBytes;
   private final Duration requestTimeout;
+  private final OverlayClient overlays;
 
   private CairnClient(Builder b) {
     this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout));
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
+    this.overlays = new OverlayClient(api.transport());
     this.parallelism = b.parallelism;
     this.fetcher = new BlockFetcher(api, cache, Math.max(4, 2 * b.parallelism));
     this.readAheadBytes = b.readAheadBytes;
@@ -181,6 +183,11 @@ public final class CairnClient implements AutoCloseable {
       }
     }
     return new ImageDetails(image, zero, distinct.size(), (long) distinct.size() * image.blockSize());
+  }
+
+  /** The caller's copy-on-write overlays. */
+  public OverlayClient overlays() {
+    return overlays;
   }
 
   /** The server's {@code /v1/stats}: store totals and transfer counters. */

@@ -82,6 +82,26 @@ final class Transport {
         .build()));
   }
 
+  /**
+   * Sends {@code method path} with extra headers and a body, and returns the 2xx response (headers
+   * and body); anything else becomes the mapped {@link CairnException}.
+   */
+  HttpResponse<byte[]> exchange(String method, String path, java.util.Map<String, String> headers,
+      HttpRequest.BodyPublisher body) {
+    HttpRequest.Builder b = request(path).method(method, body);
+    headers.forEach(b::header);
+    HttpRequest r = b.build();
+    HttpResponse<byte[]> resp = exchange(r, HttpResponse.BodyHandlers.ofByteArray());
+    if (resp.statusCode() / 100 != 2) {
+      throw RemoteErrors.map(resp.statusCode(), resp.body(), describe(r));
+    }
+    return resp;
+  }
+
+  JsonNode parseJson(byte[] body) {
+    return parse(body);
+  }
+
   void delete(String path) {
     send(request(path).DELETE().build());
   }

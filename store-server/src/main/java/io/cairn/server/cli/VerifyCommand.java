@@ -30,6 +30,7 @@ final class VerifyCommand implements Callable<Integer> {
         m.put("ok", r.ok());
         m.put("tags", r.tags());
         m.put("images", r.images());
+        m.put("overlays", r.overlays());
         m.put("pages", r.pages());
         m.put("blocks", r.blocks());
         m.put("bytesHashed", r.bytesHashed());
@@ -40,8 +41,9 @@ final class VerifyCommand implements Callable<Integer> {
         for (Problem p : r.problems()) {
           System.out.printf("%s %s: %s; needed by %s%n", p.kind(), p.id(), p.detail(), String.join(", ", p.dependents()));
         }
-        System.out.printf("%s: %d tags, %d images, %d pages, %d blocks (%s) checked in %.2f s, %d problems%n",
-            r.ok() ? "ok" : "DAMAGED", r.tags(), r.images(), r.pages(), r.blocks(), Output.bytes(r.bytesHashed()),
+        System.out.printf("%s: %d tags, %d images, %d overlays, %d pages, %d blocks (%s) checked in %.2f s, %d problems%n",
+            r.ok() ? "ok" : "DAMAGED", r.tags(), r.images(), r.overlays(), r.pages(), r.blocks(),
+            Output.bytes(r.bytesHashed()),
             secs, r.problems().size());
       }
       return r.ok() ? 0 : 1;

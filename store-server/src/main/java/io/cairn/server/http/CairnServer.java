@@ -82,6 +82,7 @@ public final class CairnServer {
     r.item("overlays", "").on("GET", USER, ov::info).on("DELETE", USER, ov::delete);
     r.item("overlays", "disk").on("GET", USER, ov::readDisk).on("HEAD", USER, ov::readDisk)
         .on("PUT", USER, ov::writeDisk);
+    r.item("overlays", "map").on("GET", USER, ov::map);
     r.item("overlays", "resize").on("POST", USER, ov::resize);
     r.item("overlays", "reset").on("POST", USER, ov::reset);
     r.item("overlays", "snapshot").on("POST", USER, ov::snapshot);

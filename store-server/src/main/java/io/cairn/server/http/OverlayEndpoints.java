@@ -133,6 +133,43 @@ final class OverlayEndpoints {
     Responses.json(ex, 200, json(r, Optional.empty()));
   }
 
+  /** Most ids one map request returns: 64 Ki ids = 2 MiB of body, 256 MiB of disk at 4 KiB blocks. */
+  static final int MAX_MAP_IDS = 1 << 16;
+
+  /**
+   * {@code GET /v1/overlays/{name}/map?first=N&count=M}: the block ids of blocks N.. (32 raw bytes
+   * each, zero ids included) as they stand now, with the generation in {@code ETag} and the size in
+   * {@code Cairn-Size}. A host that mounts the overlay reads blocks through its cache with this.
+   */
+  void map(HttpServerExchange ex, String param) throws IOException {
+    try (Overlays.Reader r = overlays.open(owner(ex, caller(ex)), OverlayName.of(param))) {
+      io.cairn.server.image.DiskMap d = r.disk();
+      long blocks = d.blockSize().blocksFor(d.size());
+      long first = Requests.queryLong(ex, "first", 0, blocks);
+      long count = Math.min(blocks - first, Requests.queryLong(ex, "count", MAX_MAP_IDS, MAX_MAP_IDS));
+      byte[] out = new byte[(int) count * io.cairn.id.Sha256Id.LENGTH];
+      int per = d.entriesPerPage();
+      for (long b = first; b < first + count; ) {
+        int p = (int) (b / per);
+        long pageEnd = Math.min(first + count, (long) (p + 1) * per);
+        Optional<io.cairn.index.IndexPage> page = d.page(p);
+        for (long i = b; i < pageEnd; i++) {
+          if (page.isPresent()) {
+            page.get().blockId((int) (i - (long) p * per)).copyRawTo(out, (int) (i - first) * io.cairn.id.Sha256Id.LENGTH);
+          }
+        }
+        b = pageEnd;
+      }
+      ex.getResponseHeaders().put(Headers.CACHE_CONTROL, "private, no-cache");
+      ex.getResponseHeaders().put(Headers.ETAG, etag(r.overlay()));
+      ex.getResponseHeaders().put(new io.undertow.util.HttpString("Cairn-Size"), r.overlay().size());
+      ex.getResponseHeaders().put(new io.undertow.util.HttpString("Cairn-Generation"), r.overlay().generation());
+      ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/vnd.cairn.ids");
+      ex.setResponseContentLength(out.length);
+      ex.getOutputStream().write(out);
+    }
+  }
+
   /** {@code POST /v1/overlays/{name}/resize} with {@code {"size": N, "force": false}}. */
   void resize(HttpServerExchange ex, String param) throws IOException {
     Principal caller = caller(ex);

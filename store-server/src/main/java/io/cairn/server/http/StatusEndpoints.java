@@ -41,6 +41,9 @@ final class StatusEndpoints {
     m.put("blocks", images.store().blocks().stats().blocks());
     m.put("storedBytes", images.store().blocks().stats().bytes());
     m.put("dedupRatio", t.dedupRatio());
+    io.cairn.server.store.OverlayStore.Totals ov = images.store().overlays().totals();
+    m.put("overlays", ov.overlays());
+    m.put("overlayBytes", ov.bytes());
     m.put("bytesServed", counters.bytesServed.get());
     m.put("blockBytesServed", counters.blockBytesServed.get());
     m.put("blockBytesReceived", counters.blockBytesReceived.get());

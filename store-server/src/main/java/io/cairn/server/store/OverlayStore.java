@@ -42,6 +42,11 @@ public interface OverlayStore {
     }
   }
 
+  /** How many overlays there are and the bytes (keys plus values) their records and profiles take. */
+  record Totals(long overlays, long bytes) {}
+
+  Totals totals();
+
   /** Reads under one RocksDB snapshot. */
   interface View extends AutoCloseable {
     Optional<OverlayRecord> get(UserName owner, OverlayName name);

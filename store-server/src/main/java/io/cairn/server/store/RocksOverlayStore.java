@@ -77,6 +77,24 @@ final class RocksOverlayStore implements OverlayStore {
   }
 
   @Override
+  public Totals totals() {
+    long n = 0;
+    long bytes = 0;
+    try (RocksIterator it = rocks.db.newIterator(rocks.overlays)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        n++;
+        bytes += it.key().length + it.value().length;
+      }
+    }
+    try (RocksIterator it = rocks.db.newIterator(rocks.profiles)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        bytes += it.key().length + it.value().length;
+      }
+    }
+    return new Totals(n, bytes);
+  }
+
+  @Override
   public void delete(OverlayRecord overlay) {
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.overlays, Keys.overlay(overlay.owner(), overlay.name()));

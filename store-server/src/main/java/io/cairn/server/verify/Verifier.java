@@ -7,6 +7,8 @@ import io.cairn.id.PageId;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
 import io.cairn.server.store.IndexStore;
+import io.cairn.server.store.OverlayRecord;
+import io.cairn.server.store.OverlayStore;
 import io.cairn.server.store.Store;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +16,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -29,7 +32,8 @@ public final class Verifier {
   }
 
   /** Result of a run: what was checked and what is wrong. */
-  public record Report(int tags, int images, long pages, long blocks, long bytesHashed, List<Problem> problems) {
+  public record Report(int tags, int images, int overlays, long pages, long blocks, long bytesHashed,
+      List<Problem> problems) {
     public boolean ok() {
       return problems.isEmpty();
     }
@@ -82,33 +86,65 @@ public final class Verifier {
           if (id.isZero()) {
             continue;
           }
-          String key = id.toHex();
-          if (!firstVisit || !blocksSeen.add(id)) {
-            Problem known = problems.get(key);
-            if (known != null && !known.dependents().contains(who)) {
-              known.dependents().add(who);
-            }
+          if (!firstVisit) {
+            noteDependent(problems, id, who);
             continue;
           }
-          try {
-            store.blocks().read(List.of(id), buf, 0);
-          } catch (io.cairn.error.BlockUnknownException e) {
-            add(problems, Problem.Kind.BLOCK_MISSING, key, "named by page " + pid.abbreviate(), who);
-            continue;
-          } catch (io.cairn.error.BlockCorruptException e) {
-            add(problems, Problem.Kind.BLOCK_CORRUPT, key, e.getMessage(), who);
-            continue;
-          }
-          bytes += bs;
-          BlockId actual = BlockHasher.hashBlock(buf, 0, bs);
-          if (!actual.equals(id)) {
-            add(problems, Problem.Kind.BLOCK_CORRUPT, key, "hashes to " + actual.toHex(), who);
-          }
+          bytes += checkBlock(id, "named by page " + pid.abbreviate(), who, blocksSeen, problems, buf);
         }
       }
     }
-    return new Report(tags.size(), roots.size(), pagesSeen.size(), blocksSeen.size(), bytes,
+    int overlays = 0;
+    try (OverlayStore.View v = store.overlays().view()) {
+      for (OverlayRecord o : v.list(Optional.empty())) {
+        overlays++;
+        String who = "overlay " + o.owner() + "/" + o.name();
+        if (!roots.contains(o.base())) {
+          add(problems, Problem.Kind.ROOT_MISSING, o.base().toString(), "base of " + who, who);
+        }
+        long[] sum = {0};
+        v.forEachEntry(o.id(), (id, block) -> {
+          if (!id.isZero()) {
+            sum[0] += checkBlock(id, "block " + block + " of " + who, who, blocksSeen, problems, buf);
+          }
+        });
+        bytes += sum[0];
+      }
+    }
+    return new Report(tags.size(), roots.size(), overlays, pagesSeen.size(), blocksSeen.size(), bytes,
         List.copyOf(problems.values()));
+  }
+
+  /** Reads and re-hashes a block the first time it is named; returns the bytes hashed (0 when seen before or bad). */
+  private long checkBlock(BlockId id, String where, String who, Set<BlockId> seen, Map<String, Problem> problems,
+      byte[] buf) {
+    if (!seen.add(id)) {
+      noteDependent(problems, id, who);
+      return 0;
+    }
+    String key = id.toHex();
+    try {
+      store.blocks().read(List.of(id), buf, 0);
+    } catch (io.cairn.error.BlockUnknownException e) {
+      add(problems, Problem.Kind.BLOCK_MISSING, key, where, who);
+      return 0;
+    } catch (io.cairn.error.BlockCorruptException e) {
+      add(problems, Problem.Kind.BLOCK_CORRUPT, key, e.getMessage(), who);
+      return 0;
+    }
+    BlockId actual = BlockHasher.hashBlock(buf, 0, buf.length);
+    if (!actual.equals(id)) {
+      add(problems, Problem.Kind.BLOCK_CORRUPT, key, "hashes to " + actual.toHex(), who);
+    }
+    return buf.length;
+  }
+
+  /** A block already found bad is also a problem for {@code who}. */
+  private static void noteDependent(Map<String, Problem> problems, BlockId id, String who) {
+    Problem known = problems.get(id.toHex());
+    if (known != null && !known.dependents().contains(who)) {
+      known.dependents().add(who);
+    }
   }
 
   private static void add(Map<String, Problem> problems, Problem.Kind kind, String id, String detail, String who) {
