@@ -24,6 +24,8 @@ import ru.serce.jnrfuse.struct.Statvfs;
 final class CairnFs extends FuseStubFS {
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
+  /** O_DSYNC; O_SYNC is O_DSYNC plus a bit, so this tests for either. */
+  private static final int O_DSYNC = 010000;
 
   private final Catalog catalog;
   private final CairnClient client;
@@ -38,9 +40,14 @@ final class CairnFs extends FuseStubFS {
   private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
   private final Runnable onMounted;
+  private final Volumes volumes;
+  private final Flusher flusher;
 
-  CairnFs(Catalog catalog, CairnClient client, ServerHealth health, EventLog log, Path cacheDir, Runnable onMounted) {
+  CairnFs(Catalog catalog, CairnClient client, Volumes volumes, Flusher flusher, ServerHealth health, EventLog log,
+      Path cacheDir, Runnable onMounted) {
     this.onMounted = onMounted;
+    this.volumes = volumes;
+    this.flusher = flusher;
     this.catalog = catalog;
     this.client = client;
     this.readers = new Readers(client);
@@ -173,7 +180,20 @@ final class CairnFs extends FuseStubFS {
             () -> coherence.closed(path, f.digest()))));
         return 0;
       }
-      return -ErrorCodes.ENOSYS();
+      Tree.OverlayFile o = (Tree.OverlayFile) n;
+      OverlayVolume v;
+      try {
+        v = volumes.get(o.overlay().info());
+      } catch (CairnException e) {
+        return Errors.failed(e, "open of " + path.substring(1), health, log);
+      } catch (java.io.IOException e) {
+        log.error("journal-open", "open of " + path.substring(1) + " failed: its journal: " + e.getMessage());
+        return -ErrorCodes.EIO();
+      }
+      // Only this mount writes the overlay, so what the kernel cached from it is still right.
+      FileInfoBits.keepCache(fi);
+      fi.fh.set(handles.add(new OverlayHandle(v, (fi.flags.get() & O_DSYNC) != 0, flusher)));
+      return 0;
     } catch (RuntimeException e) {
       return Errors.bug(e, "open " + path, log);
     }
@@ -225,6 +245,16 @@ final class CairnFs extends FuseStubFS {
   public int fsync(String path, int isdatasync, FuseFileInfo fi) {
     OpenFile f = handles.get(fi.fh.get());
     return f == null ? -ErrorCodes.EBADF() : f.fsync();
+  }
+
+  /** close(2) of one descriptor: a good moment to send an overlay's writes. */
+  @Override
+  public int flush(String path, FuseFileInfo fi) {
+    OpenFile f = handles.get(fi.fh.get());
+    if (f instanceof OverlayHandle) {
+      flusher.kick();
+    }
+    return 0;
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.cairn.error.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -23,9 +24,18 @@ public final class MountSession {
   private final Path mountPoint;
   private final Path cacheDir;
   private final boolean allowOther;
+  private final Duration flushInterval;
+  private final boolean holdFlush;
   private final EventLog log;
 
-  public MountSession(CairnClient client, Path mountPoint, Path cacheDir, boolean allowOther, EventLog log) {
+  /**
+   * {@code flushInterval}: how often overlay journals are sent in the background; {@code
+   * holdFlush}: send them only at unmount (for tests that crash the bridge with unflushed writes).
+   */
+  public MountSession(CairnClient client, Path mountPoint, Path cacheDir, boolean allowOther, Duration flushInterval,
+      boolean holdFlush, EventLog log) {
+    this.flushInterval = flushInterval;
+    this.holdFlush = holdFlush;
     this.client = client;
     this.mountPoint = mountPoint.toAbsolutePath().normalize();
     this.cacheDir = cacheDir;
@@ -39,11 +49,15 @@ public final class MountSession {
       throw new InvalidInputException("mount point " + mountPoint + " is not a directory (mkdir it first)");
     }
     ServerHealth health = new ServerHealth(client.endpoint(), log);
-    Catalog catalog = new Catalog(client, List::of, log, health);
+    Catalog catalog = new Catalog(client, () -> client.overlays().list().stream().map(OverlayEntry::new).toList(),
+        log, health);
     Tree first = catalog.load(); // no listing, no mount: the error says why (server, token)
+    Volumes volumes = new Volumes(client, cacheDir, health, log);
+    volumes.replay(first.overlays());
+    Flusher flusher = new Flusher(volumes::all, flushInterval, holdFlush);
     AtomicBoolean live = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);
-    CairnFs fs = new CairnFs(catalog, client, health, log, cacheDir, () -> {
+    CairnFs fs = new CairnFs(catalog, client, volumes, flusher, health, log, cacheDir, () -> {
       live.set(true);
       log.event("mount", "mounted " + client.endpoint() + " at " + mountPoint + ": " + first.imageFiles()
           + " image files, " + first.overlayFiles() + " overlays (listing refreshed at most every "
@@ -56,6 +70,7 @@ public final class MountSession {
       public synchronized void run() { // the signal hook and the main thread may both get here; the second waits
         if (!cleaned) {
           cleaned = true;
+          finish(flusher, volumes);
           log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
         }
       }
@@ -78,6 +93,7 @@ public final class MountSession {
       }
     }, "cairn-unmount");
     Runtime.getRuntime().addShutdownHook(hook);
+    flusher.start();
     try {
       fs.mount(mountPoint, true, false, fuseOptions().toArray(String[]::new));
       if (!live.get()) {
@@ -96,6 +112,20 @@ public final class MountSession {
         }
       }
     }
+  }
+
+  /** Stops background flushing, then sends what is left and syncs the journals; what fails stays for the next mount. */
+  private void finish(Flusher flusher, Volumes volumes) {
+    try {
+      flusher.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!flusher.flushDirty()) {
+      log.event("error", "some overlay writes could not be sent; they stay in the journal and are sent by the next"
+          + " mount");
+    }
+    volumes.close();
   }
 
   private List<String> fuseOptions() {

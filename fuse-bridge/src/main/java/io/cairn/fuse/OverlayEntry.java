@@ -1,10 +1,20 @@
 package io.cairn.fuse;
 
+import io.cairn.client.OverlayInfo;
 import io.cairn.id.OverlayName;
 
-/** An overlay as the listing describes it: name, size, and the server's generation (bumped by every write). */
-record OverlayEntry(OverlayName name, long size, long generation) {
+/** An overlay as the listing describes it. */
+record OverlayEntry(OverlayInfo info) {
+  OverlayName name() {
+    return info.name();
+  }
+
+  long size() {
+    return info.size();
+  }
+
+  /** Same incarnation and size: what the kernel has cached about the file still holds. */
   boolean sameAs(OverlayEntry o) {
-    return name.equals(o.name) && size == o.size;
+    return info.name().equals(o.info.name()) && info.created().equals(o.info.created()) && info.size() == o.info.size();
   }
 }

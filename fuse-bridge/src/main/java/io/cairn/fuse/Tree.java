@@ -65,6 +65,17 @@ final class Tree {
     return overlayFiles;
   }
 
+  /** The overlays listed. */
+  List<io.cairn.client.OverlayInfo> overlays() {
+    List<io.cairn.client.OverlayInfo> l = new ArrayList<>();
+    nodes.values().forEach(n -> {
+      if (n instanceof OverlayFile f) {
+        l.add(f.overlay().info());
+      }
+    });
+    return l;
+  }
+
   /** Every image file path with its node. */
   Map<String, ImageFile> images() {
     Map<String, ImageFile> m = new TreeMap<>();

@@ -110,6 +110,16 @@ public final class CairnClient implements AutoCloseable {
     return new ImageReader(root, new BlockReader(index, fetcher, readAheadBytes, requestTimeout.toNanos()));
   }
 
+  /**
+   * Opens one of the caller's overlays for lazy random reads through the block cache (see {@link
+   * OverlayReader}); its size is read now.
+   */
+  public OverlayReader openOverlay(io.cairn.id.OverlayName name) {
+    OverlayInfo info = overlays.info(name);
+    OverlayIndex index = new OverlayIndex(overlays, name, api.blockSize().bytes(), info.size());
+    return new OverlayReader(name, index, new BlockReader(index, fetcher, readAheadBytes, requestTimeout.toNanos()));
+  }
+
   /** Block payload bytes lazy readers of this client have received from the server so far. */
   public long blockBytesFetched() {
     return fetcher.fetchedBytes();

@@ -53,6 +53,15 @@ final class MountCommand implements Callable<Integer> {
       description = "Requests in flight at once (default: ${DEFAULT-VALUE}).")
   int parallel;
 
+  @Option(names = "--flush-interval", paramLabel = "SECONDS", defaultValue = "1",
+      description = "Send overlay writes from the local journal to the server this often; fsync and close send"
+          + " them at once (default: ${DEFAULT-VALUE}).")
+  int flushInterval;
+
+  /** Test hook: keep overlay writes in the journal until unmount (or a crash). */
+  @Option(names = "--flush-hold", hidden = true)
+  boolean flushHold;
+
   @Option(names = "--allow-other", description = "Let other users (e.g. a qemu user) open the files (FUSE allow_other).")
   boolean allowOther;
 
@@ -72,7 +81,8 @@ final class MountCommand implements Callable<Integer> {
     try (CairnClient client = CairnClient.builder().endpoint(uri).token(token).connectTimeout(timeout)
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
         .readAhead(parseSize(readAhead)).build()) {
-      new MountSession(client, mountPoint, cacheDir, allowOther, new EventLog(System.err)).run();
+      new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
+          flushHold, new EventLog(System.err)).run();
     }
     return 0;
   }
