@@ -37,7 +37,11 @@ final class CairnFs extends FuseStubFS {
   private final long uid;
   private final long gid;
   private final CacheCoherence coherence = new CacheCoherence();
-  private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[128 << 10]);
+  /**
+   * Transfer buffers. Not thread-locals: jffi attaches a libfuse thread to the JVM anew for each of
+   * its first 1,000 callbacks, so a thread-local would be allocated again on nearly every call.
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> buffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   private final Runnable onMounted;
   private final Volumes volumes;
@@ -205,8 +209,8 @@ final class CairnFs extends FuseStubFS {
     if (f == null) {
       return -ErrorCodes.EBADF();
     }
+    byte[] b = take((int) size);
     try {
-      byte[] b = buffer((int) size);
       int n = f.read(offset, b, (int) size);
       if (n > 0) {
         buf.put(0, b, 0, n);
@@ -214,6 +218,8 @@ final class CairnFs extends FuseStubFS {
       return n;
     } catch (RuntimeException e) {
       return Errors.bug(e, "read " + path, log);
+    } finally {
+      buffers.offer(b);
     }
   }
 
@@ -223,22 +229,21 @@ final class CairnFs extends FuseStubFS {
     if (f == null) {
       return -ErrorCodes.EBADF();
     }
+    byte[] b = take((int) size);
     try {
-      byte[] b = buffer((int) size);
       buf.get(0, b, 0, (int) size);
       return f.write(offset, b, (int) size);
     } catch (RuntimeException e) {
       return Errors.bug(e, "write " + path, log);
+    } finally {
+      buffers.offer(b);
     }
   }
 
-  private byte[] buffer(int size) {
-    byte[] b = buffers.get();
-    if (b.length < size) {
-      b = new byte[size];
-      buffers.set(b);
-    }
-    return b;
+  /** A buffer of at least {@code size} bytes; give it back with {@code buffers.offer}. */
+  private byte[] take(int size) {
+    byte[] b = buffers.poll();
+    return b != null && b.length >= size ? b : new byte[Math.max(size, 128 << 10)];
   }
 
   @Override

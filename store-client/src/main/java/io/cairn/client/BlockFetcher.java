@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class BlockFetcher implements AutoCloseable {
   /** Largest request: 1,024 blocks (4 MiB at 4 KiB) keeps the first block's latency low. */
   static final int MAX_BATCH = 1024;
+  /** Read-ahead requests: 128 blocks (512 KiB at 4 KiB), several in flight at once. */
+  static final int AHEAD_BATCH = 128;
 
   private final ServerApi api;
   private final Optional<BlockCache> cache;
@@ -111,6 +113,7 @@ final class BlockFetcher implements AutoCloseable {
       }
       out.put(id, p.done);
     }
+    int neededCount = ids.size();
     if (cache.isPresent()) { // without a cache, read-ahead would be thrown away
       for (BlockId id : ahead) {
         if (cache.get().contains(id) || out.containsKey(id)) {
@@ -123,8 +126,10 @@ final class BlockFetcher implements AutoCloseable {
         }
       }
     }
-    for (int from = 0; from < ids.size(); from += MAX_BATCH) {
-      int to = Math.min(ids.size(), from + MAX_BATCH);
+    // What the read needs goes out first, in requests of up to MAX_BATCH blocks; read-ahead follows in
+    // smaller requests that the pool sends in parallel, so the server works on several at once.
+    for (int from = 0; from < ids.size(); ) {
+      int to = from < neededCount ? Math.min(neededCount, from + MAX_BATCH) : Math.min(ids.size(), from + AHEAD_BATCH);
       Batch b = new Batch(new ArrayList<>(ids.subList(from, to)), new ArrayList<>(mine.subList(from, to)));
       for (Pending p : b.pending) {
         p.batch = b;
@@ -134,6 +139,7 @@ final class BlockFetcher implements AutoCloseable {
       } catch (RuntimeException e) { // closed client
         b.fail(new CairnException(ErrorCode.UNAVAILABLE, "the Cairn client was closed"));
       }
+      from = to;
     }
     return out;
   }

@@ -242,7 +242,7 @@ public final class CairnClient implements AutoCloseable {
     private int parallelism = 4;
     private Optional<Path> cacheDir = Optional.empty();
     private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
-    private long readAheadBytes = 2L << 20;
+    private long readAheadBytes = 4L << 20;
 
     private Builder() {}
 
@@ -296,7 +296,7 @@ public final class CairnClient implements AutoCloseable {
     }
 
     /**
-     * Most bytes a lazy reader fetches ahead of sequential reads (default 2 MiB; 0 turns read-ahead
+     * Most bytes a lazy reader fetches ahead of sequential reads (default 4 MiB; 0 turns read-ahead
      * off). Random reads fetch no read-ahead. Needs a cache: read-ahead lands there.
      */
     public Builder readAhead(long bytes) {

@@ -45,7 +45,7 @@ final class MountCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
-  @Option(names = "--read-ahead", paramLabel = "SIZE", defaultValue = "2M",
+  @Option(names = "--read-ahead", paramLabel = "SIZE", defaultValue = "4M",
       description = "Most bytes fetched ahead of sequential reads; 0 turns read-ahead off (default: ${DEFAULT-VALUE}).")
   String readAhead;
 
