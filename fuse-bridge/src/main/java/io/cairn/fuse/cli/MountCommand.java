@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "mount", mixinStandardHelpOptions = true,
-    description = {"Mount the server's images and your overlays at MOUNTPOINT (foreground; stop with Ctrl-C,",
-        "SIGTERM or fusermount -u MOUNTPOINT):",
-        "  images/NAME/TAG.raw   read-only, fetched lazily block by block",
-        "  overlays/NAME.raw     read-write, writes journaled locally and flushed to the server",
+    description = {"Mount the server's images and your overlays at MOUNTPOINT, in the foreground.",
+        "Stop with Ctrl-C, SIGTERM or fusermount -u MOUNTPOINT.",
+        "  images/NAME/TAG.raw  read-only, fetched block by block as it is read",
+        "  overlays/NAME.raw    read-write; writes go to a local journal first",
         "New tags and overlays appear within 5 s. See docs/fuse.md."})
 final class MountCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
