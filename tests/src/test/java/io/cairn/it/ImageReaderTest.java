@@ -202,6 +202,43 @@ class ImageReaderTest {
   }
 
   @Test
+  void read_whenTheServerSendsADamagedBlock_failsWithBlockCorruptAndCachesNothingBad(@TempDir Path own)
+      throws Exception {
+    Path disk = TestDisks.random(own.resolve("bad.raw"), 4L * MIB, 13);
+    long blockNo = 0;
+    byte[] block = new byte[4096];
+    while (true) {
+      block = readAt(disk, blockNo * 4096, 4096);
+      if (!BlockHasher.isZero(block, 0, block.length)) {
+        break;
+      }
+      blockNo++;
+    }
+    BlockId target = BlockHasher.blockId(block, 0, block.length);
+    Path data = own.resolve("data");
+    try (ServerProcess s = ServerProcess.start(data, own.resolve("logs1"));
+        CairnClient c = CairnClient.builder().endpoint(s.baseUri()).token(s.token()).build()) {
+      c.publish(disk, Tag.parse("bad/img:v1"), ProgressListener.NONE);
+    }
+    try (io.cairn.server.store.Store store = io.cairn.server.store.Store.open(data, java.util.Optional.empty())) {
+      byte[] flipped = block.clone();
+      flipped[7] ^= 0x40;
+      io.cairn.server.store.StoreTestAccess.putRawBlock(store, target, flipped);
+    }
+    try (ServerProcess s = ServerProcess.start(data, own.resolve("logs2"));
+        CairnClient c = CairnClient.builder().endpoint(s.baseUri()).token(s.token()).cacheDir(own.resolve("cache"))
+            .build()) {
+      ImageReader r = c.openImage(ImageRef.parse("bad/img:v1"));
+      long at = blockNo * 4096;
+      io.cairn.error.BlockCorruptException e = org.junit.jupiter.api.Assertions.assertThrows(
+          io.cairn.error.BlockCorruptException.class, () -> r.read(at, new byte[4096], 0, 4096));
+      assertEquals(target, e.expected());
+      assertTrue(c.cache().orElseThrow().read(target).isEmpty(), "the damaged block must not be cached");
+      assertEquals(2 * 4096L, Http.stats(s).path("blockBytesServed").asLong(), "fetched once, retried once");
+    }
+  }
+
+  @Test
   void read_atTheEnd_isShortAndPastTheEndIsEmpty() throws Exception {
     try (CairnClient c = client(dir.resolve("cache-end"), 0)) {
       ImageReader r = c.openImage(ImageRef.parse("reader/img:v1"));
