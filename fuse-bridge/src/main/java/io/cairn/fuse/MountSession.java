@@ -1,6 +1,8 @@
 package io.cairn.fuse;
 
 import io.cairn.client.CairnClient;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,7 +73,9 @@ public final class MountSession {
         if (!cleaned) {
           cleaned = true;
           finish(flusher, volumes);
-          log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
+          if (live.get()) {
+            log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
+          }
         }
       }
     };
@@ -95,10 +99,13 @@ public final class MountSession {
     Runtime.getRuntime().addShutdownHook(hook);
     flusher.start();
     try {
-      fs.mount(mountPoint, true, false, fuseOptions().toArray(String[]::new));
+      try {
+        fs.mount(mountPoint, true, false, fuseOptions().toArray(String[]::new));
+      } catch (FuseException e) {
+        throw cannotMount(e);
+      }
       if (!live.get()) {
-        throw new FuseException("libfuse returned before the kernel answered; is " + mountPoint
-            + " already a mount point, or /dev/fuse unusable?");
+        throw cannotMount(null);
       }
     } finally {
       try {
@@ -112,6 +119,12 @@ public final class MountSession {
         }
       }
     }
+  }
+
+  private CairnException cannotMount(Exception cause) {
+    return new CairnException(ErrorCode.INTERNAL, "cannot mount at " + mountPoint + ": libfuse refused (is something"
+        + " already mounted there, or the directory not empty? is /dev/fuse usable and fusermount installed?"
+        + " libfuse's own message is above)", cause);
   }
 
   /** Stops background flushing, then sends what is left and syncs the journals; what fails stays for the next mount. */

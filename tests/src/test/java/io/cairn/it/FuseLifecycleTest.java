@@ -88,6 +88,20 @@ class FuseLifecycleTest {
   }
 
   @Test
+  void mount_onANonEmptyDirectory_failsWithLibfusesReason() throws Exception {
+    FuseMount.requireFuse();
+    Path mnt = java.nio.file.Files.createDirectories(dir.resolve("mnt-nonempty"));
+    java.nio.file.Files.writeString(mnt.resolve("keep.txt"), "mine");
+    Cli.Result r = Cli.run("mount", mnt.toString(), "--server", server.baseUri().toString(), "--cache",
+        dir.resolve("cache").toString());
+    assertEquals(1, r.exit(), r.toString());
+    assertTrue(r.err().contains("cannot mount at " + mnt) && r.err().contains("not empty"), r.err());
+    assertFalse(r.err().contains("unmounted"), r.err());
+    assertFalse(FuseMount.isMounted(mnt));
+    assertEquals("mine", java.nio.file.Files.readString(mnt.resolve("keep.txt")));
+  }
+
+  @Test
   void mount_withAWrongToken_failsWithoutMounting() throws Exception {
     FuseMount.requireFuse();
     Path mnt = java.nio.file.Files.createDirectories(dir.resolve("mnt-token"));
