@@ -19,6 +19,7 @@ public final class Store implements AutoCloseable {
   private final RocksBlockStore blocks;
   private final RocksIndexStore index;
   private final RocksOverlayStore overlays;
+  private final RocksSignatureStore signatures;
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
     this.dataDir = dataDir;
@@ -27,6 +28,7 @@ public final class Store implements AutoCloseable {
     this.blocks = new RocksBlockStore(rocks, header.blockSize());
     this.index = new RocksIndexStore(rocks);
     this.overlays = new RocksOverlayStore(rocks);
+    this.signatures = new RocksSignatureStore(rocks);
   }
 
   /**
@@ -84,6 +86,10 @@ public final class Store implements AutoCloseable {
 
   public OverlayStore overlays() {
     return overlays;
+  }
+
+  public SignatureStore signatures() {
+    return signatures;
   }
 
   /** Compressed bytes RocksDB holds for blocks (table files plus memtables). */
