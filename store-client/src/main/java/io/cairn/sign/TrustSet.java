@@ -85,7 +85,8 @@ public final class TrustSet {
     }
     throw new SignatureException(v.code(), tag.toString(), digest.toString(), tag + " (" + digest
         + ") is not signed by a trusted key (" + describeTrusted() + "); found " + v.findings()
-        + ". A publisher signs it with 'cairn sign " + tag + " --key KEYFILE'");
+        + ". If this version is meant to be used, the holder of a trusted key signs it: cairn sign " + tag
+        + " --key KEYFILE");
   }
 
   /**
