@@ -135,6 +135,22 @@ public final class CairnClient implements AutoCloseable {
     api.deleteTag(tag);
   }
 
+  /**
+   * Deletes an image version (publisher role). Fails with {@link io.cairn.error.ErrorCode#CONFLICT}
+   * while a tag or an overlay holds it; its space returns at the server's next garbage collection.
+   */
+  public void deleteImage(ImageDigest digest) {
+    api.transport().delete("/v1/images/" + digest);
+  }
+
+  /** Runs a garbage collection on the server (admin role) and returns its report. */
+  public Map<String, Object> collectGarbage(java.time.Duration grace) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    api.transport().postJson("/v1/admin/gc?grace=" + grace.toSeconds(), Map.of()).fields()
+        .forEachRemaining(e -> m.put(e.getKey(), e.getValue().numberValue()));
+    return m;
+  }
+
   /** The image version {@code ref} names, as the server describes it. */
   public ImageInfo describe(ImageRef ref) {
     return imageInfo(api.getJson("/v1/images/" + ref));

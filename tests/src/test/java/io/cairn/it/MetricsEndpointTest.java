@@ -108,6 +108,28 @@ class MetricsEndpointTest {
   }
 
   @Test
+  void metrics_afterOnlineGcAndVerify_countTheRuns() throws Exception {
+    PromText before = scrape();
+    HttpResponse<byte[]> gc = Http.send(Http.req(server.uri("/v1/admin/gc?grace=600")).POST(
+        java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+    assertEquals(200, gc.statusCode(), new String(gc.body()));
+    HttpResponse<byte[]> verify = Http.send(Http.req(server.uri("/v1/admin/verify")).POST(
+        java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+    assertEquals(200, verify.statusCode(), new String(verify.body()));
+    assertTrue(Http.json(verify).path("ok").asBoolean(), new String(verify.body()));
+    long now = System.currentTimeMillis() / 1000;
+
+    PromText after = awaitCount(req("POST", "/v1/admin/verify", 200), 1);
+    assertEquals(1, after.value("cairn_gc_runs_seconds_count") - before.value("cairn_gc_runs_seconds_count"), 0.0);
+    assertEquals(Http.json(gc).path("bytesDeleted").asDouble(),
+        after.value("cairn_gc_freed_bytes_total") - before.value("cairn_gc_freed_bytes_total"));
+    assertTrue(Math.abs(after.value("cairn_gc_last_run_timestamp_seconds") - now) <= 5);
+    assertEquals(1, after.value("cairn_verify_runs_seconds_count") - before.value("cairn_verify_runs_seconds_count"), 0.0);
+    assertEquals(0.0, after.value("cairn_verify_last_problems"));
+    assertTrue(Math.abs(after.value("cairn_verify_last_run_timestamp_seconds") - now) <= 5);
+  }
+
+  @Test
   void metrics_storeGauges_matchStats() throws Exception {
     Path img = TestDisks.random(dir.resolve("g.raw"), 4L << 20, 62);
     try (CairnClient c = CairnClient.builder().endpoint(server.baseUri()).token(server.token()).build()) {

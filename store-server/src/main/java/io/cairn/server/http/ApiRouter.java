@@ -3,6 +3,8 @@ package io.cairn.server.http;
 import io.cairn.error.ErrorCode;
 import io.cairn.server.auth.Access;
 import io.cairn.server.metrics.Metrics;
+import io.cairn.server.store.GcGuard;
+import java.util.concurrent.locks.Lock;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.HashSet;
@@ -56,11 +58,13 @@ final class ApiRouter implements HttpHandler {
   private final Map<String, Map<String, Route>> items = new LinkedHashMap<>();
   private final ServerCounters counters;
   private final Authenticator auth;
+  private final GcGuard gc;
   private final Metrics metrics;
 
-  ApiRouter(ServerCounters counters, Authenticator auth, Metrics metrics) {
+  ApiRouter(ServerCounters counters, Authenticator auth, GcGuard gc, Metrics metrics) {
     this.counters = counters;
     this.auth = auth;
+    this.gc = gc;
     this.metrics = metrics;
   }
 
@@ -169,7 +173,21 @@ final class ApiRouter implements HttpHandler {
       throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ex.getRequestMethod() + " is not allowed on " + path
           + "; allowed: " + allow, null, Map.of("Allow", allow));
     }
-    auth.check(ex, r.access.get(ex.getRequestMethod().toString()));
+    Access level = r.access.get(ex.getRequestMethod().toString());
+    auth.check(ex, level);
+    String m = ex.getRequestMethod().toString();
+    if ((level == Access.PUBLISH || level == Access.USER) && !m.equals("GET") && !m.equals("HEAD")) {
+      // May add a reference: garbage collection must not delete between this request's "is it
+      // there?" and the reference it then writes (GcGuard). Admin routes (which run GC) take no lock.
+      Lock lock = gc.mutation();
+      lock.lock();
+      try {
+        a.run(ex, param);
+      } finally {
+        lock.unlock();
+      }
+      return;
+    }
     a.run(ex, param);
   }
 

@@ -1,5 +1,6 @@
 package io.cairn.server.http;
 
+import static io.cairn.server.auth.Access.ADMIN;
 import static io.cairn.server.auth.Access.PUBLIC;
 import static io.cairn.server.auth.Access.PUBLISH;
 import static io.cairn.server.auth.Access.READ;
@@ -41,7 +42,9 @@ public final class CairnServer {
         + " /v1/stats blockBytesReceived", counters.blockBytesReceived);
     metrics.byteCounter("cairn.overlay.written", "Bytes accepted by overlay writes, before dedup",
         counters.overlayBytesWritten);
-    Overlays overlays = new Overlays(images, Optional.empty());
+    UserRegistry users = b.users;
+    Overlays overlays = new Overlays(images,
+        owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
     ApiRouter router = routes(images, overlays, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics);
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
@@ -65,7 +68,7 @@ public final class CairnServer {
 
   static ApiRouter routes(Images images, Overlays overlays, long maxBody, ServerCounters counters,
       Authenticator auth, Metrics metrics) {
-    ApiRouter r = new ApiRouter(counters, auth, metrics);
+    ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics);
     StatusEndpoints status = new StatusEndpoints(images, counters);
     DiskEndpoint disk = new DiskEndpoint(images, counters);
     BlockEndpoints blocks = new BlockEndpoints(images, counters);
@@ -87,7 +90,13 @@ public final class CairnServer {
     r.exact("pages/missing").on("POST", PUBLISH, (ex, p) -> pagesMissing.missing(ex));
     r.prefixed("pages", "id").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
     r.exact("images").on("GET", READ, (ex, p) -> tags.listImages(ex));
-    r.item("images", "ref", "").on("GET", READ, index::describe).on("PUT", PUBLISH, index::commit);
+    AdminEndpoints admin = new AdminEndpoints(images.store(), counters, metrics);
+    // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
+    // even a malformed one like "sha256:", answered 405 instead of the GET's status.
+    r.item("images", "ref", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
+        .on("PUT", PUBLISH, index::commit).on("DELETE", PUBLISH, admin::deleteImage);
+    r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
+    r.exact("admin/verify").on("POST", ADMIN, (ex, p) -> admin.verify(ex));
     r.item("images", "ref", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
     r.item("images", "ref", "root").on("GET", READ, index::getRoot).on("HEAD", READ, index::getRoot);
     r.item("images", "ref", "blocks").on("GET", READ, blocks::imageBlocks);

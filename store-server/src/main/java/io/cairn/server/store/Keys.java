@@ -13,6 +13,26 @@ final class Keys {
 
   private Keys() {}
 
+  /**
+   * A {@code block_keys} value: when the block was last written or touched, u64 LE milliseconds.
+   * Stores made before touch times existed have empty values, read as 0 (long ago).
+   */
+  static byte[] touchValue(long millis) {
+    return u64le(millis);
+  }
+
+  static long touchMillis(byte[] v) {
+    return v.length < 8 ? 0 : u64le(v);
+  }
+
+  /** Quarantine key: a kind byte ('b' block, 'p' page) and the raw id. */
+  static byte[] quarantine(char kind, io.cairn.id.Sha256Id id) {
+    byte[] k = new byte[33];
+    k[0] = (byte) kind;
+    id.copyRawTo(k, 1);
+    return k;
+  }
+
   /** Overlay key: {@code owner 0x00 name}, so one owner's overlays are adjacent and in name order. */
   static byte[] overlay(io.cairn.id.UserName owner, io.cairn.id.OverlayName name) {
     byte[] o = overlayPrefix(owner);

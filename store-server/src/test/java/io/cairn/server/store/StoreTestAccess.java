@@ -49,6 +49,26 @@ public final class StoreTestAccess {
     }
   }
 
+  /** Stores {@code bytes} as the encoded page under {@code id}, as a damaged disk would. */
+  public static void putRawPage(Store store, io.cairn.id.PageId id, byte[] bytes) {
+    try {
+      RocksBackend rocks = rocks(store);
+      rocks.db.put(rocks.pages, rocks.synced, id.toRaw(), bytes);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot write a raw page", e);
+    }
+  }
+
+  /** The stored bytes of a block, as they are (no hash check). */
+  public static byte[] rawBlock(Store store, BlockId id) {
+    try {
+      RocksBackend rocks = rocks(store);
+      return rocks.db.get(rocks.blocks, id.toRaw());
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot read a raw block", e);
+    }
+  }
+
   private static RocksBackend rocks(Store store) {
     try {
       Field f = Store.class.getDeclaredField("rocks");
