@@ -9,6 +9,9 @@ import io.cairn.id.PageId;
 import io.cairn.id.Tag;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
+import io.cairn.sign.ImageSignature;
+import io.cairn.sign.SigningKey;
+import io.cairn.sign.TrustSet;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -164,6 +167,22 @@ public final class CairnClient implements AutoCloseable {
     api.deleteTag(tag);
   }
 
+  /**
+   * Deletes an image version (publisher role). Fails with {@link io.cairn.error.ErrorCode#CONFLICT}
+   * while a tag or an overlay holds it; its space returns at the server's next garbage collection.
+   */
+  public void deleteImage(ImageDigest digest) {
+    api.transport().delete("/v1/images/" + digest);
+  }
+
+  /** Runs a garbage collection on the server (admin role) and returns its report. */
+  public Map<String, Object> collectGarbage(java.time.Duration grace) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    api.transport().postJson("/v1/admin/gc?grace=" + grace.toSeconds(), Map.of()).fields()
+        .forEachRemaining(e -> m.put(e.getKey(), e.getValue().numberValue()));
+    return m;
+  }
+
   /** The image version {@code ref} names, as the server describes it. */
   public ImageInfo describe(ImageRef ref) {
     return imageInfo(api.getJson("/v1/images/" + ref));
@@ -193,6 +212,43 @@ public final class CairnClient implements AutoCloseable {
       }
     }
     return new ImageDetails(image, zero, distinct.size(), (long) distinct.size() * image.blockSize());
+  }
+
+  /**
+   * Signs that the image {@code tag} points at now is what {@code tag} names, and stores the
+   * signature on the server (a publisher's token is needed). Returns the signature stored.
+   */
+  public ImageSignature sign(Tag tag, SigningKey key) {
+    ImageDigest digest = ImageDigest.parse(api.getJson("/v1/tags/" + tag).path("digest").asText());
+    return sign(tag, digest, key);
+  }
+
+  /**
+   * Signs {@code digest} as what {@code tag} names and stores the signature, whether or not the tag
+   * points there now (the server requires the image to exist and the signature to verify).
+   */
+  public ImageSignature sign(Tag tag, ImageDigest digest, SigningKey key) {
+    ImageSignature s = key.sign(digest, tag);
+    api.putSignature(s);
+    return s;
+  }
+
+  /** The signatures the server holds for {@code tag}, unverified: judge them with a {@link TrustSet}. */
+  public List<ImageSignature> signatures(Tag tag) {
+    return api.signatures(tag);
+  }
+
+  /**
+   * The digest {@code ref} names, after checking that a key in {@code trust} signed it: for a tag,
+   * a valid signature over the digest the tag resolves to and that tag; for a digest, one under a
+   * tag that points at it now. The digest is computed from the root the server sends, so opening
+   * the image by this digest (as a FUSE mount does) reads exactly the signed content. Throws
+   * {@link io.cairn.error.SignatureException} ({@code UNTRUSTED} or {@code SIGNATURE_INVALID}).
+   */
+  public ImageDigest verifiedDigest(ImageRef ref, TrustSet trust) {
+    ImageDigest digest = api.root(ref).digest();
+    SignatureCheck.require(api, ref, digest, trust);
+    return digest;
   }
 
   /** The caller's copy-on-write overlays. */

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * with the tag. That rules out {@code ..}, empty components, spaces, NUL and upper case, so a name
  * is always safe as a path component in a URL or a FUSE tree.
  */
-public final class ImageName implements Comparable<ImageName> {
+public final class ImageName extends TextName<ImageName> {
   /** Longest name plus ':' plus tag. */
   public static final int MAX_REFERENCE_LENGTH = 255;
 
@@ -20,10 +20,8 @@ public final class ImageName implements Comparable<ImageName> {
       "use lowercase letters, digits and single '.', '_' or '-' between them, components joined by"
           + " '/', at most 255 characters (e.g. debian-12 or team/web)";
 
-  private final String value;
-
   private ImageName(String value) {
-    this.value = value;
+    super(value);
   }
 
   public static ImageName of(String s) {
@@ -31,29 +29,5 @@ public final class ImageName implements Comparable<ImageName> {
       throw new InvalidIdException("image name", s, RULE);
     }
     return new ImageName(s);
-  }
-
-  public String value() {
-    return value;
-  }
-
-  @Override
-  public int compareTo(ImageName o) {
-    return value.compareTo(o.value);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ImageName n && n.value.equals(value);
-  }
-
-  @Override
-  public int hashCode() {
-    return value.hashCode();
-  }
-
-  @Override
-  public String toString() {
-    return value;
   }
 }

@@ -7,13 +7,11 @@ import java.util.regex.Pattern;
  * segment, one file name in the FUSE tree. {@code [a-z0-9][a-z0-9._-]{0,63}} without {@code ..}, so
  * it can never climb out of a directory.
  */
-public final class OverlayName implements Comparable<OverlayName> {
+public final class OverlayName extends TextName<OverlayName> {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
-  private final String value;
-
   private OverlayName(String value) {
-    this.value = value;
+    super(value);
   }
 
   public static OverlayName of(String s) {
@@ -22,29 +20,5 @@ public final class OverlayName implements Comparable<OverlayName> {
           "use lowercase letters, digits, '.', '_' or '-' (not first, no '..'), at most 64 characters (e.g. my-vm)");
     }
     return new OverlayName(s);
-  }
-
-  public String value() {
-    return value;
-  }
-
-  @Override
-  public int compareTo(OverlayName o) {
-    return value.compareTo(o.value);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof OverlayName n && n.value.equals(value);
-  }
-
-  @Override
-  public int hashCode() {
-    return value.hashCode();
-  }
-
-  @Override
-  public String toString() {
-    return value;
   }
 }

@@ -119,6 +119,33 @@ class HttpErrorsTest {
   }
 
   @Test
+  void emptyDigest_isIdInvalid_forGetAndHead() throws Exception {
+    expect(get("/v1/images/sha256:"), 400, "ID_INVALID");
+    expect(get("/v1/images/sha256:/disk"), 400, "ID_INVALID");
+    expect(get("/v1/images/sha256:/root"), 400, "ID_INVALID");
+    // HEAD has no body to carry the code; the status and type must still be the GET's (RFC 9110 §9.3.2).
+    for (String p : List.of("/v1/images/sha256:", "/v1/images/sha256:/disk")) {
+      HttpResponse<byte[]> r = Http.send(Http.req(URI.create("http://127.0.0.1:" + server.port() + p))
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+      assertEquals(400, r.statusCode(), "HEAD " + p);
+      assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""), "HEAD " + p);
+      assertEquals(0, r.body().length, "HEAD " + p);
+    }
+  }
+
+  @Test
+  void headOnAnImage_isTheGetWithoutABody() throws Exception {
+    HttpResponse<byte[]> r = Http.send(Http.req(server.uri("/v1/images/x:1"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+    assertEquals(200, r.statusCode());
+    assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+    assertEquals(0, r.body().length);
+    HttpResponse<byte[]> wrong = send("PATCH", "/v1/images/x:1", null, "");
+    expect(wrong, 405, "METHOD_NOT_ALLOWED");
+    assertEquals("GET, HEAD, PUT, DELETE", wrong.headers().firstValue("Allow").orElseThrow());
+  }
+
+  @Test
   void jsonEndpoints_rejectWrongTypesMalformedBodiesAndTooManyIds() throws Exception {
     expect(send("POST", "/v1/blocks/missing", "text/plain", "{\"ids\":[]}"), 415, "UNSUPPORTED_MEDIA_TYPE");
     expect(send("POST", "/v1/blocks/missing", null, "{\"ids\":[]}"), 415, "UNSUPPORTED_MEDIA_TYPE");

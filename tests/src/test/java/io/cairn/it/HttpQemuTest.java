@@ -57,9 +57,11 @@ class HttpQemuTest {
   void qemuImgConvert_fromTheUrl_givesAnIdenticalFile() throws Exception {
     String qemuImg = Tools.require("qemu-img");
     Path out = dir.resolve("converted.raw");
-    // -m 1: qemu 7.2's curl driver sometimes stops issuing requests when 8 parallel coroutines
-    // read overlapping ranges, even though every response arrived complete (checked with strace;
-    // the same hang happens without Cairn's involvement once responses take more than a few ms).
+    // -m 1, not the default 8: qemu's curl driver (block/curl.c, curl_multi_check_completion)
+    // takes one finished transfer per libcurl call. When one call finishes the last two, the
+    // second is never reaped and qemu-img waits forever, after every byte has arrived. nginx
+    // serving the same file stalls too (6 of 40 runs, Cairn 11 of 40). No server can prevent it.
+    // Evidence: docs/http-api.md, "qemu-img and parallel reads"; bench/qemu-curl-stall.sh.
     Cli.Result r = Http.exec(qemuImg, "convert", "-m", "1", "-f", "raw", "-O", "raw", jsonUrl("vm:1"), out.toString());
     assertEquals(0, r.exit(), r.out());
     assertEquals(TestDisks.sha256(disk), TestDisks.sha256(out));

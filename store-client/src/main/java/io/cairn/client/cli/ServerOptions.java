@@ -57,18 +57,7 @@ final class ServerOptions {
   }
 
   static long parseSize(String s) {
-    String t = s.trim().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");
-    long mult = 1;
-    char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
-    int shift = "KMGT".indexOf(last);
-    if (shift >= 0) {
-      mult = 1L << (10 * (shift + 1));
-      t = t.substring(0, t.length() - 1);
-    }
-    try {
-      return Math.multiplyExact(Long.parseLong(t.trim()), mult);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new InvalidInputException("size '" + s + "' is not like 512M or 20G");
-    }
+    return io.cairn.cli.Sizes.parse(s);
   }
+
 }

@@ -1,6 +1,7 @@
 package io.cairn.server.cli;
 
 import io.cairn.cli.Output;
+import io.cairn.server.gc.ImageDeleter;
 import io.cairn.server.image.Images;
 import io.cairn.server.image.StoreReport;
 import io.cairn.server.store.Store;
@@ -25,6 +26,7 @@ final class ImagesCommand implements Callable<Integer> {
   public Integer call() {
     try (Store s = store.open()) {
       StoreReport r = StoreReport.compute(new Images(s));
+      Map<io.cairn.id.ImageDigest, ImageDeleter.Holders> held = new ImageDeleter(s).all();
       if (json) {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (StoreReport.ImageSpace i : r.images()) {
@@ -34,6 +36,8 @@ final class ImagesCommand implements Callable<Integer> {
           m.put("sizeBytes", i.sizeBytes());
           m.put("dataBytes", i.dataBlocks() * s.blockSize().bytes());
           m.put("uniqueBytes", i.uniqueBytes());
+          ImageDeleter.Holders h = held.get(i.digest());
+          m.put("heldByOverlays", h == null ? List.of() : h.overlays());
           rows.add(m);
         }
         Output.json(System.out, rows);
@@ -43,13 +47,16 @@ final class ImagesCommand implements Callable<Integer> {
         System.out.println("no images yet; add one with 'cairn import FILE --name NAME[:TAG]'");
         return 0;
       }
-      System.out.printf("%-32s %-19s %10s %10s %10s%n", "TAG", "DIGEST", "SIZE", "DATA", "UNIQUE");
+      System.out.printf("%-32s %-19s %10s %10s %10s  %s%n", "TAG", "DIGEST", "SIZE", "DATA", "UNIQUE",
+          "OVERLAYS");
       for (StoreReport.ImageSpace i : r.images()) {
         List<String> tags = i.tags().isEmpty() ? List.of("<untagged>") : i.tags();
+        ImageDeleter.Holders h = held.get(i.digest());
+        int overlays = h == null ? 0 : h.overlays().size();
         for (String t : tags) {
-          System.out.printf("%-32s sha256:%-12s %10s %10s %10s%n", t, i.digest().abbreviate(),
+          System.out.printf("%-32s sha256:%-12s %10s %10s %10s  %s%n", t, i.digest().abbreviate(),
               Output.bytes(i.sizeBytes()), Output.bytes(i.dataBlocks() * s.blockSize().bytes()),
-              Output.bytes(i.uniqueBytes()));
+              Output.bytes(i.uniqueBytes()), overlays == 0 ? "-" : overlays + " (holds it)");
         }
       }
     }

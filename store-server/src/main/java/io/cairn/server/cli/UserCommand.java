@@ -20,11 +20,12 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "user", description = "Manage users and their API tokens (server running or not).",
     mixinStandardHelpOptions = true,
-    subcommands = {UserCommand.Add.class, UserCommand.ListUsers.class, UserCommand.Token.class, UserCommand.Revoke.class})
+    subcommands = {UserCommand.Add.class, UserCommand.ListUsers.class, UserCommand.Token.class, UserCommand.Revoke.class,
+        UserCommand.Quota.class})
 final class UserCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    System.err.println("cairn user: say what to do: add, list, token or revoke (cairn user --help)");
+    System.err.println("cairn user: say what to do: add, list, token, revoke or quota (cairn user --help)");
     return 2;
   }
 
@@ -127,6 +128,29 @@ final class UserCommand implements Callable<Integer> {
       UserName n = UserName.of(name);
       UserRegistry.open(store.dataDir()).revoke(n);
       System.out.println("revoked " + n + "'s token; requests with it now get 401");
+      return 0;
+    }
+  }
+
+  @Command(name = "quota", description = "Limit the data a user's overlays may hold (e.g. 50G), or 'none'.",
+      mixinStandardHelpOptions = true)
+  static final class Quota implements Callable<Integer> {
+    @Mixin StoreOptions store;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "SIZE|none", description = "Bytes, with K/M/G/T suffixes (powers of 1024).")
+    String size;
+
+    @Override
+    public Integer call() {
+      UserName n = UserName.of(name);
+      java.util.OptionalLong q = size.equalsIgnoreCase("none") ? java.util.OptionalLong.empty()
+          : java.util.OptionalLong.of(io.cairn.cli.Sizes.parse(size));
+      UserRegistry.open(store.dataDir()).setQuota(n, q);
+      System.out.println(q.isPresent() ? "quota of " + n + ": " + Output.bytes(q.getAsLong()) + " of overlay data"
+          : n + " has no quota");
       return 0;
     }
   }

@@ -19,24 +19,25 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print JSON instead of text.")
   boolean json;
 
+  @Option(names = "--sample", paramLabel = "PCT", defaultValue = "100",
+      description = "Re-hash this percentage of blocks, chosen at random (all are checked for presence). Default: 100.")
+  double sample;
+
+  @Option(names = "--rate", paramLabel = "MB/s", defaultValue = "0",
+      description = "Re-hash at most this many MB per second (0: no limit).")
+  double rateMb;
+
+  @Option(names = "--no-quarantine", description = "Only report; do not take corrupt blocks and pages out of service.")
+  boolean noQuarantine;
+
   @Override
   public Integer call() {
     try (Store s = store.open()) {
       long t0 = System.nanoTime();
-      Verifier.Report r = new Verifier(s).run();
+      Verifier.Report r = new Verifier(s, new Verifier.Options(sample, (long) (rateMb * 1e6), !noQuarantine)).run();
       double secs = (System.nanoTime() - t0) / 1e9;
       if (json) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("ok", r.ok());
-        m.put("tags", r.tags());
-        m.put("images", r.images());
-        m.put("overlays", r.overlays());
-        m.put("pages", r.pages());
-        m.put("blocks", r.blocks());
-        m.put("bytesHashed", r.bytesHashed());
-        m.put("seconds", secs);
-        m.put("problems", r.problems());
-        Output.json(System.out, m);
+        Output.json(System.out, r.toMap(secs));
       } else {
         for (Problem p : r.problems()) {
           System.out.printf("%s %s: %s; needed by %s%n", p.kind(), p.id(), p.detail(), String.join(", ", p.dependents()));
@@ -45,6 +46,10 @@ final class VerifyCommand implements Callable<Integer> {
             r.ok() ? "ok" : "DAMAGED", r.tags(), r.images(), r.overlays(), r.pages(), r.blocks(),
             Output.bytes(r.bytesHashed()),
             secs, r.problems().size());
+        if (r.quarantined() > 0) {
+          System.out.printf("quarantined %d corrupt blocks and pages: they are no longer served; re-publish an image"
+              + " that contains them, or run 'cairn repair --from FILE', to heal the store%n", r.quarantined());
+        }
       }
       return r.ok() ? 0 : 1;
     }

@@ -71,9 +71,13 @@ final class BlockEndpoints {
   void missing(HttpServerExchange ex) throws IOException {
     List<BlockId> ids = Requests.blockIds(Requests.jsonObject(ex, MAX_JSON), MAX_IDS);
     List<String> missing = new ArrayList<>();
-    for (BlockId id : blocks.findMissing(ids)) {
+    List<BlockId> absent = blocks.findMissing(ids);
+    for (BlockId id : absent) {
       missing.add(id.toHex());
     }
+    // "Present" is a promise the caller will rely on at commit: refresh those blocks' GC lifetime.
+    java.util.Set<BlockId> absentSet = new java.util.HashSet<>(absent);
+    blocks.touch(ids.stream().filter(id -> !absentSet.contains(id)).toList());
     Responses.json(ex, 200, Map.of("missing", missing));
   }
 

@@ -164,6 +164,12 @@ final class IndexEndpoints {
         throw new InvalidInputException("page " + p + " (" + pid.toHex() + ") has " + page.get().count()
             + " entries; the root needs " + root.entriesInPage(p));
       }
+      if (images.store().gcGuard().active()) {
+        // A collection is running and its mark may predate this commit: touch what the commit
+        // names so the sweep spares it (GcGuard; we hold its mutation lock).
+        images.store().blocks().touch(page.get().blockIds());
+        index.touchPages(List.of(pid));
+      }
       for (BlockId id : images.store().blocks().findMissing(page.get().blockIds())) {
         if (!seen.add(id)) {
           continue;

@@ -67,7 +67,12 @@ final class OverlayEndpoints {
     }
     Optional<UserName> owner = all ? Optional.empty() : Optional.of(owner(ex, caller));
     List<Map<String, Object>> out = overlays.list(owner).stream().map(r -> json(r, Optional.empty())).toList();
-    Responses.json(ex, 200, Map.of("overlays", out));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("overlays", out);
+    if (owner.isPresent()) {
+      body.put("quotaUsedBytes", overlays.quotaUsage(owner.get()));
+    }
+    Responses.json(ex, 200, body);
   }
 
   /** {@code GET /v1/overlays/{name}}: the record plus what the profile holds. */
@@ -77,7 +82,7 @@ final class OverlayEndpoints {
   }
 
   /** {@code DELETE /v1/overlays/{name}}. */
-  void delete(HttpServerExchange ex, String param) {
+  void delete(HttpServerExchange ex, String param) throws IOException {
     overlays.delete(owner(ex, caller(ex)), OverlayName.of(param));
     ex.setStatusCode(204);
   }
@@ -255,6 +260,7 @@ final class OverlayEndpoints {
     m.put("generation", r.generation());
     m.put("etag", etag(r));
     m.put("created", Instant.ofEpochMilli(r.createdMillis()).toString());
+    m.put("dataBlocks", r.dataBlocks());
     usage.ifPresent(u -> {
       m.put("blocksWritten", u.blocksWritten());
       m.put("distinctBlocks", u.distinctBlocks());

@@ -30,12 +30,16 @@ final class PageMissingEndpoint {
       throw new InvalidInputException("request body must be {\"ids\": [up to " + MAX_IDS + " page ids as hex]}");
     }
     List<String> missing = new ArrayList<>();
+    List<PageId> present = new ArrayList<>();
     for (JsonNode n : ids) {
       PageId id = PageId.fromHex(n.asText()); // 400 ID_INVALID on malformed hex
       if (!id.isZero() && !index.hasPage(id)) {
         missing.add(id.toHex());
+      } else {
+        present.add(id);
       }
     }
+    index.touchPages(present); // the caller will name them in a commit: keep them through a GC
     Responses.json(ex, 200, Map.of("missing", missing));
   }
 }

@@ -49,8 +49,11 @@ public final class Images {
 
   /** A page of an image; a missing page is store damage, not a caller error. */
   public IndexPage page(PageId id) {
-    return store.index().page(id).orElseThrow(() -> new StoreException(ErrorCode.INTERNAL,
-        "index page " + id.toHex() + " is missing from the store; run 'cairn verify'"));
+    return store.index().page(id).orElseThrow(() -> store.index().isQuarantined(id)
+        ? new StoreException(ErrorCode.BLOCK_CORRUPT, "index page " + id.toHex() + " was found corrupt and"
+            + " quarantined by verify; re-publish the image (or cairn repair) to heal the store")
+        : new StoreException(ErrorCode.INTERNAL, "index page " + id.toHex() + " is missing from the store; run"
+            + " 'cairn verify'"));
   }
 
   /** Calls {@code visitor} for each non-zero block id of the image, in order, with repeats. */

@@ -35,24 +35,37 @@ public final class Overlays {
   private final Images images;
   private final Store store;
   private final Striped<Lock> locks = Striped.lock(64);
-  private final Optional<QuotaCheck> quota;
+  private final java.util.function.Function<UserName, java.util.OptionalLong> quotas;
 
-  /** Refuses a change that would take an owner past their quota; see {@link Overlays#Overlays(Images, Optional)}. */
-  @FunctionalInterface
-  public interface QuotaCheck {
-    /** Throws {@link ErrorCode#QUOTA_EXCEEDED} when {@code owner} may not add {@code newBlocks} more unique blocks. */
-    void check(UserName owner, List<BlockId> newBlocks);
-  }
-
-  public Overlays(Images images, Optional<QuotaCheck> quota) {
+  /**
+   * {@code quotas} gives each owner's limit in bytes, if any. A quota counts the data blocks an
+   * owner's overlays hold (profile entries that are not zero), whether or not another overlay or
+   * image holds the same bytes: an upper bound of what the owner alone keeps alive.
+   */
+  public Overlays(Images images, java.util.function.Function<UserName, java.util.OptionalLong> quotas) {
     this.images = images;
     this.store = images.store();
-    this.quota = quota;
+    this.quotas = quotas;
+  }
+
+  /** Bytes of data blocks {@code owner}'s overlays hold now, as a quota counts them. */
+  public long quotaUsage(UserName owner) {
+    try (OverlayStore.View v = store.overlays().view()) {
+      return usage(v, owner);
+    }
+  }
+
+  private long usage(OverlayStore.View v, UserName owner) {
+    return v.list(Optional.of(owner)).stream().mapToLong(OverlayRecord::dataBlocks).sum()
+        * store.blockSize().bytes();
   }
 
   public OverlayRecord create(UserName owner, OverlayName name, ImageRef base) {
-    ImageRoot root = images.root(base);
-    return store.overlays().create(owner, name, root.digest(), root.size(), root.blockCount());
+    // The same monitor as image deletion: the base cannot be deleted between lookup and create.
+    synchronized (store.overlays()) {
+      ImageRoot root = images.root(base);
+      return store.overlays().create(owner, name, root.digest(), root.size(), root.blockCount());
+    }
   }
 
   /** The overlay, or {@link ErrorCode#OVERLAY_UNKNOWN}. */
@@ -97,10 +110,7 @@ public final class Overlays {
    */
   public OverlayRecord write(UserName owner, OverlayName name, long offset, long length, InputStream in)
       throws IOException {
-    Lock lock = locks.get(key(owner, name));
-    lock.lock();
-    try (OverlayStore.View v = store.overlays().view()) {
-      OverlayRecord r = find(v, owner, name);
+    return change(owner, name, (v, r) -> {
       if (offset < 0 || length < 0 || offset > r.size() || length > r.size() - offset) {
         throw new CairnException(ErrorCode.OUT_OF_BOUNDS, "write of " + length + " bytes at " + offset
             + " goes past the overlay's end (" + r.size() + " bytes); resize it first");
@@ -111,18 +121,26 @@ public final class Overlays {
       OverlayDisk disk = new OverlayDisk(images, v, r, images.root(r.base()));
       int bs = disk.blockSize().bytes();
       long visible = Math.min(r.visibleBaseBlocks(), disk.blockCount());
+      long end = offset + length;
+      long first = offset / bs;
+      long last = (end - 1) / bs;
+      java.util.NavigableMap<Long, BlockId> before = v.profile(r.id(), first, last + 1);
+      java.util.OptionalLong limit = quotas.apply(owner);
+      // With a quota the new blocks wait in memory (at most --max-body) until the check passes, so a
+      // refused write stores nothing; without one they stream straight into the store.
+      List<byte[]> held = limit.isPresent() ? new ArrayList<>() : null;
       byte[] buf = new byte[bs];
       TreeMap<Long, BlockId> set = new TreeMap<>();
       List<Long> unset = new ArrayList<>();
-      List<BlockId> added = new ArrayList<>();
+      long dataDelta = 0;
       try (BlockInserter ins = store.blocks().newInserter(BlockStore.Durability.LOGGED)) {
-        long end = offset + length;
-        for (long b = offset / bs; (long) b * bs < end; b++) {
+        for (long b = first; b <= last; b++) {
           long start = b * bs;
           int lo = (int) (Math.max(offset, start) - start);
           int hi = (int) (Math.min(end, start + bs) - start);
+          BlockId old = before.get(b);
           if (lo > 0 || hi < bs) {
-            readBlock(disk.block(b), buf);
+            readBlock(old != null ? old : disk.baseBlock(b, visible), buf);
           }
           int n = in.readNBytes(buf, lo, hi - lo);
           if (n < hi - lo) {
@@ -130,39 +148,49 @@ public final class Overlays {
                 + " bytes; nothing was written");
           }
           BlockId id = BlockHasher.blockId(buf, 0, bs);
+          boolean hadData = old != null && !old.isZero();
           if (id.equals(disk.baseBlock(b, visible))) {
             unset.add(b);
+            dataDelta -= hadData ? 1 : 0;
           } else {
             set.put(b, id);
-            if (ins.insert(id, buf, 0)) {
-              added.add(id);
+            dataDelta += (id.isZero() ? 0 : 1) - (hadData ? 1 : 0);
+            if (!id.isZero()) {
+              if (held != null) {
+                held.add(buf.clone());
+              } else {
+                ins.insert(id, buf, 0);
+              }
             }
           }
         }
-        if (quota.isPresent()) {
-          quota.get().check(owner, new ArrayList<>(set.values()));
+        if (limit.isPresent()) {
+          long after = usage(v, owner) + dataDelta * bs;
+          if (dataDelta > 0 && after > limit.getAsLong()) {
+            throw new CairnException(ErrorCode.QUOTA_EXCEEDED, "this write would take " + owner + "'s overlays to "
+                + after + " bytes of data, over the quota of " + limit.getAsLong() + " bytes; nothing was written."
+                + " Delete or reset an overlay, or ask an admin for more (cairn user quota)");
+          }
+          for (byte[] block : held) {
+            ins.insert(BlockHasher.blockId(block, 0, bs), block, 0);
+          }
         }
         ins.writeBuffered();
-        OverlayRecord next = r.next(r.size(), r.visibleBaseBlocks());
+        OverlayRecord next = r.next(r.size(), r.visibleBaseBlocks(), r.dataBlocks() + dataDelta);
         store.overlays().commit(next, new ProfileChange(Long.MAX_VALUE, set, unset));
         return next;
       }
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** Grows with zeros, or (with {@code force}) shrinks, dropping everything past the new end for good. */
-  public OverlayRecord resize(UserName owner, OverlayName name, long newSize, boolean force) {
-    Lock lock = locks.get(key(owner, name));
-    lock.lock();
-    try (OverlayStore.View v = store.overlays().view()) {
-      OverlayRecord r = find(v, owner, name);
+  public OverlayRecord resize(UserName owner, OverlayName name, long newSize, boolean force) throws IOException {
+    return change(owner, name, (v, r) -> {
       if (newSize < 0 || newSize > io.cairn.index.IndexFormat.MAX_IMAGE_SIZE) {
         throw new InvalidInputException("size must be from 0 to " + io.cairn.index.IndexFormat.MAX_IMAGE_SIZE + " bytes");
       }
       if (newSize >= r.size()) {
-        OverlayRecord next = r.next(newSize, r.visibleBaseBlocks());
+        OverlayRecord next = r.next(newSize, r.visibleBaseBlocks(), r.dataBlocks());
         store.overlays().commit(next, ProfileChange.none());
         return next;
       }
@@ -191,35 +219,48 @@ public final class Overlays {
         set.put(last, id);
         visible = Math.min(visible, last);
       }
-      OverlayRecord next = r.next(newSize, visible);
+      long dropped = 0;
+      for (BlockId id : v.profile(r.id(), blocks, Long.MAX_VALUE).values()) {
+        dropped += id.isZero() ? 0 : 1;
+      }
+      BlockId oldLast = tail != 0 ? v.profile(r.id(), blocks - 1, blocks).get(blocks - 1) : null;
+      long lastDelta = tail == 0 ? 0 : (set.get(blocks - 1).isZero() ? 0 : 1) - (oldLast != null && !oldLast.isZero() ? 1 : 0);
+      OverlayRecord next = r.next(newSize, visible, r.dataBlocks() - dropped + lastDelta);
       store.overlays().commit(next, new ProfileChange(blocks, set, unset));
       return next;
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** Discards every change: the overlay reads as its base again, at the base's size. */
-  public OverlayRecord reset(UserName owner, OverlayName name) {
-    Lock lock = locks.get(key(owner, name));
-    lock.lock();
-    try {
-      OverlayRecord r = get(owner, name);
+  public OverlayRecord reset(UserName owner, OverlayName name) throws IOException {
+    return change(owner, name, (v, r) -> {
       ImageRoot base = images.root(r.base());
       OverlayRecord next = new OverlayRecord(r.id(), r.owner(), r.name(), r.base(), base.size(), base.blockCount(),
-          r.generation() + 1, r.createdMillis());
+          r.generation() + 1, r.createdMillis(), 0);
       store.overlays().commit(next, new ProfileChange(0, new TreeMap<>(), List.of()));
       return next;
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
-  public void delete(UserName owner, OverlayName name) {
+  public void delete(UserName owner, OverlayName name) throws IOException {
+    change(owner, name, (v, r) -> {
+      store.overlays().delete(r);
+      return r;
+    });
+  }
+
+  /** One change to an overlay, given a view and the record as it stands. */
+  @FunctionalInterface
+  private interface Change {
+    OverlayRecord apply(OverlayStore.View view, OverlayRecord current) throws IOException;
+  }
+
+  /** Runs {@code c} holding the overlay's lock, so changes to one overlay never interleave. */
+  private OverlayRecord change(UserName owner, OverlayName name, Change c) throws IOException {
     Lock lock = locks.get(key(owner, name));
     lock.lock();
-    try {
-      store.overlays().delete(get(owner, name));
+    try (OverlayStore.View v = store.overlays().view()) {
+      return c.apply(v, find(v, owner, name));
     } finally {
       lock.unlock();
     }
@@ -253,6 +294,9 @@ public final class Overlays {
         }
       }
       store.index().putPages(fresh);
+      if (store.gcGuard().active()) {
+        store.index().touchPages(ids); // reused pages, too, must outlive a sweep running now
+      }
       ImageRoot root = ImageRoot.of(disk.size(), disk.blockSize(), disk.entriesPerPage(), ids);
       store.index().commit(root, Optional.empty()); // synced: also makes the pages above durable
       return root;

@@ -27,6 +27,28 @@ public interface BlockStore {
    */
   void read(List<BlockId> ids, byte[] dst, int off);
 
+  /**
+   * Records that the blocks present among {@code ids} were just referenced or reported present, so
+   * garbage collection keeps them for its grace window. Absent ids are ignored.
+   */
+  void touch(Collection<BlockId> ids);
+
+  /** When the block was last written or touched (epoch millis; 0 if never recorded), or -1 if absent. */
+  long touchedMillis(BlockId id);
+
+  /** Calls {@code visitor} with every stored block id (for the sweep of garbage collection). */
+  void forEachId(java.util.function.Consumer<BlockId> visitor);
+
+  /** Deletes the blocks that exist among {@code ids}, with their counters; returns how many there were. */
+  int delete(Collection<BlockId> ids);
+
+  /**
+   * Moves a block verify found corrupt out of service: it reads as {@link
+   * io.cairn.error.BlockCorruptException} and counts as missing, so the next publish that contains
+   * it stores it again (healing the store). The bad bytes are kept aside for inspection.
+   */
+  void quarantine(BlockId id);
+
   /** A writer for new blocks. Not thread-safe; use one per thread. */
   BlockInserter newInserter(Durability durability);
 

@@ -35,8 +35,36 @@ public interface IndexStore {
   /** Every stored image version. */
   List<ImageDigest> images();
 
-  /** Removes a tag; the image version it pointed at stays. Returns false if there was none. */
+  /**
+   * Removes a tag and the signatures stored for it; the image version it pointed at stays. Returns
+   * false if there was none.
+   */
   boolean deleteTag(Tag tag);
+
+  /**
+   * Records that pages were just uploaded or reported present, so garbage collection keeps them
+   * for its grace window. Kept in memory: pages are few (one per 1,024 blocks), and after a restart
+   * the grace window starts over from the first collection's start.
+   */
+  void touchPages(Collection<PageId> ids);
+
+  /** When the page was last uploaded or touched in this process (millis), or 0. */
+  long pageTouchedMillis(PageId id);
+
+  /** Every stored page id. */
+  void forEachPage(java.util.function.Consumer<PageId> visitor);
+
+  /** Moves a page verify found corrupt out of service (kept aside); a re-publish stores it again. */
+  void quarantinePage(PageId id);
+
+  /** Whether the page is absent because verify quarantined it. */
+  boolean isQuarantined(PageId id);
+
+  /** Deletes pages (garbage collection only). */
+  void deletePages(Collection<PageId> ids);
+
+  /** Deletes an image version's root; its tags must be gone already (synced). */
+  void deleteImage(ImageDigest digest);
 
   /** A tag and where it points. */
   record TagEntry(Tag tag, ImageDigest digest, long updatedMillis) {}

@@ -13,6 +13,26 @@ final class Keys {
 
   private Keys() {}
 
+  /**
+   * A {@code block_keys} value: when the block was last written or touched, u64 LE milliseconds.
+   * Stores made before touch times existed have empty values, read as 0 (long ago).
+   */
+  static byte[] touchValue(long millis) {
+    return u64le(millis);
+  }
+
+  static long touchMillis(byte[] v) {
+    return v.length < 8 ? 0 : u64le(v);
+  }
+
+  /** Quarantine key: a kind byte ('b' block, 'p' page) and the raw id. */
+  static byte[] quarantine(char kind, io.cairn.id.Sha256Id id) {
+    byte[] k = new byte[33];
+    k[0] = (byte) kind;
+    id.copyRawTo(k, 1);
+    return k;
+  }
+
   /** Overlay key: {@code owner 0x00 name}, so one owner's overlays are adjacent and in name order. */
   static byte[] overlay(io.cairn.id.UserName owner, io.cairn.id.OverlayName name) {
     byte[] o = overlayPrefix(owner);
@@ -39,6 +59,29 @@ final class Keys {
     byte[] k = new byte[n.length + 1 + g.length];
     System.arraycopy(n, 0, k, 0, n.length);
     System.arraycopy(g, 0, k, n.length + 1, g.length);
+    return k;
+  }
+
+  /**
+   * Signature key: the tag key, 0x00, then the key id (8 raw bytes). Tags contain no 0x00, so the
+   * prefix {@code name 0 tag 0} holds exactly one tag's signatures ("v1" never matches "v10").
+   */
+  static byte[] signature(Tag t, io.cairn.sign.KeyId id) {
+    byte[] p = signaturePrefix(t);
+    byte[] k = java.util.Arrays.copyOf(p, p.length + io.cairn.sign.KeyId.LENGTH);
+    id.copyRawTo(k, p.length);
+    return k;
+  }
+
+  static byte[] signaturePrefix(Tag t) {
+    byte[] k = tag(t);
+    return java.util.Arrays.copyOf(k, k.length + 1);
+  }
+
+  /** The first key after every key that starts with {@link #signaturePrefix}: the prefix with its 0x00 made 0x01. */
+  static byte[] signaturePrefixEnd(Tag t) {
+    byte[] k = signaturePrefix(t);
+    k[k.length - 1] = 1;
     return k;
   }
 

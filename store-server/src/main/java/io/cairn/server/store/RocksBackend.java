@@ -27,15 +27,16 @@ import org.rocksdb.WriteOptions;
  * <p>Column families: {@code blocks} (block id → bytes), {@code pages} (page id → encoded page),
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
  * (counters, merged with {@code uint64add}), {@code block_keys} (block id → empty: presence),
- * {@code overlays} (owner 0 name → overlay record) and {@code profiles} (overlay id, block number →
- * block id).
+ * {@code overlays} (owner 0 name → overlay record), {@code profiles} (overlay id, block number →
+ * block id) and {@code signatures} (name 0 tag 0 key id → signature).
  */
 final class RocksBackend implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
   }
 
-  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys", "overlays", "profiles"};
+  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys", "overlays", "profiles",
+      "quarantine", "signatures"};
   static final byte[] EMPTY = new byte[0];
 
   final RocksDB db;
@@ -54,6 +55,10 @@ final class RocksBackend implements AutoCloseable {
   final ColumnFamilyHandle overlays;
   /** Overlay id (u64 BE) + block number (u64 BE) → block id, for blocks that differ from the base. */
   final ColumnFamilyHandle profiles;
+  /** {@code 'b'|'p'} + id → the bytes verify found corrupt, kept for inspection; no longer served. */
+  final ColumnFamilyHandle quarantine;
+  /** Name 0 tag 0 key id (8 bytes) → a publisher's signature of the digest under that tag. */
+  final ColumnFamilyHandle signatures;
   /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
   final WriteOptions logged = new WriteOptions();
   /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
@@ -102,6 +107,9 @@ final class RocksBackend implements AutoCloseable {
     blockKeys = handles.get(6);
     overlays = handles.get(7);
     profiles = handles.get(8);
+    quarantine = handles.get(9);
+    // Stores made before signed tags get the family on open (create_missing_column_families).
+    signatures = handles.get(10);
   }
 
   private ColumnFamilyOptions options(String family, LRUCache cache) {
@@ -143,9 +151,20 @@ final class RocksBackend implements AutoCloseable {
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys, overlays, profiles));
+      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine, signatures));
     } catch (RocksDBException e) {
       throw storageError("flush", e);
+    }
+  }
+
+  /** Full compaction of every family: drops deleted keys' space. Runs in the calling thread. */
+  void compactAll() {
+    try {
+      for (ColumnFamilyHandle h : List.of(blocks, blockKeys, pages, images, tags, meta, overlays, profiles)) {
+        db.compactRange(h);
+      }
+    } catch (RocksDBException e) {
+      throw storageError("compact", e);
     }
   }
 

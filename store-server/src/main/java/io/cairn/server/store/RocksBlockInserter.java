@@ -33,13 +33,16 @@ final class RocksBlockInserter implements BlockInserter {
     }
     if (store.contains(id)) {
       store.pending.remove(id);
+      if (store.guard.active()) {
+        store.touch(java.util.List.of(id)); // named again while GC runs: keep it past this sweep
+      }
       return false;
     }
     int len = store.blockSize().bytes();
     try {
       byte[] key = id.toRaw();
       batch.put(rocks.blocks, key, java.util.Arrays.copyOfRange(data, off, off + len));
-      batch.put(rocks.blockKeys, key, RocksBackend.EMPTY);
+      batch.put(rocks.blockKeys, key, Keys.touchValue(System.currentTimeMillis()));
     } catch (RocksDBException e) {
       store.pending.remove(id);
       throw RocksBackend.storageError("buffer a block", e);

@@ -22,9 +22,12 @@ final class RocksBlockStore implements BlockStore {
    */
   final Set<BlockId> pending = ConcurrentHashMap.newKeySet();
 
-  RocksBlockStore(RocksBackend rocks, BlockSize blockSize) {
+  final GcGuard guard;
+
+  RocksBlockStore(RocksBackend rocks, BlockSize blockSize, GcGuard guard) {
     this.rocks = rocks;
     this.blockSize = blockSize;
+    this.guard = guard;
   }
 
   @Override
@@ -100,6 +103,12 @@ final class RocksBlockStore implements BlockStore {
       byte[] v = values.get(k);
       int i = where.get(k);
       if (v == null) {
+        byte[] bad = rocks.get(rocks.quarantine, Keys.quarantine('b', ids.get(i)));
+        if (bad != null) {
+          throw new io.cairn.error.BlockCorruptException(io.cairn.error.ErrorCode.BLOCK_CORRUPT, ids.get(i),
+              io.cairn.block.BlockHasher.hashBlock(bad, 0, bad.length), "was quarantined by verify: its bytes hash to"
+              + " something else; re-publish an image that contains it (or cairn repair) to heal the store;");
+        }
         throw new BlockUnknownException(ids.get(i));
       }
       if (v.length != bs) {
@@ -124,5 +133,88 @@ final class RocksBlockStore implements BlockStore {
   long physicalBytes() {
     return rocks.property(rocks.blocks, "rocksdb.live-sst-files-size")
         + rocks.property(rocks.blocks, "rocksdb.cur-size-all-mem-tables");
+  }
+
+  @Override
+  public void touch(Collection<BlockId> ids) {
+    byte[] now = Keys.touchValue(System.currentTimeMillis());
+    try (org.rocksdb.WriteBatch b = new org.rocksdb.WriteBatch()) {
+      int n = 0;
+      for (BlockId id : ids) {
+        if (!id.isZero() && contains(id)) {
+          b.put(rocks.blockKeys, id.toRaw(), now);
+          n++;
+        }
+      }
+      if (n > 0) {
+        // Logged, not synced: a touch lost in a crash only makes a block look older to GC, and a
+        // commit that names it syncs the log anyway.
+        rocks.write(b, rocks.logged);
+      }
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("touch blocks", e);
+    }
+  }
+
+  @Override
+  public long touchedMillis(BlockId id) {
+    byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
+    return v == null ? -1 : Keys.touchMillis(v);
+  }
+
+  @Override
+  public void forEachId(java.util.function.Consumer<BlockId> visitor) {
+    try (org.rocksdb.RocksIterator it = rocks.db.newIterator(rocks.blockKeys)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        visitor.accept(BlockId.fromRaw(it.key()));
+      }
+    }
+  }
+
+  @Override
+  public int delete(Collection<BlockId> ids) {
+    int n = 0;
+    try (org.rocksdb.WriteBatch b = new org.rocksdb.WriteBatch()) {
+      for (BlockId id : new LinkedHashSet<>(ids)) {
+        if (id.isZero() || !contains(id)) {
+          continue;
+        }
+        byte[] key = id.toRaw();
+        b.delete(rocks.blockKeys, key);
+        b.delete(rocks.blocks, key);
+        n++;
+      }
+      if (n > 0) {
+        // uint64add wraps, so adding the two's complement subtracts; counters change in the same
+        // batch as the blocks they count.
+        b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-n));
+        b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) n * blockSize.bytes()));
+        rocks.write(b, rocks.logged);
+      }
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("delete blocks", e);
+    }
+    return n;
+  }
+
+  @Override
+  public void quarantine(BlockId id) {
+    byte[] key = id.toRaw();
+    byte[] v = rocks.get(rocks.blocks, key);
+    if (v == null) {
+      return;
+    }
+    try (org.rocksdb.WriteBatch b = new org.rocksdb.WriteBatch()) {
+      b.put(rocks.quarantine, Keys.quarantine('b', id), v);
+      b.delete(rocks.blocks, key);
+      if (rocks.get(rocks.blockKeys, key) != null) {
+        b.delete(rocks.blockKeys, key);
+        b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-1));
+        b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) blockSize.bytes()));
+      }
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("quarantine a block", e);
+    }
   }
 }

@@ -17,9 +17,80 @@ import org.rocksdb.WriteBatch;
 /** {@link IndexStore} over the {@code pages}, {@code images} and {@code tags} column families. */
 final class RocksIndexStore implements IndexStore {
   private final RocksBackend rocks;
+  private final java.util.concurrent.ConcurrentHashMap<PageId, Long> pageTouches = new java.util.concurrent.ConcurrentHashMap<>();
 
   RocksIndexStore(RocksBackend rocks) {
     this.rocks = rocks;
+  }
+
+  @Override
+  public void touchPages(Collection<PageId> ids) {
+    long now = System.currentTimeMillis();
+    for (PageId id : ids) {
+      if (!id.isZero()) {
+        pageTouches.put(id, now);
+      }
+    }
+    if (pageTouches.size() > 1_000_000) {
+      // Forget touches older than a day: no grace window is that long.
+      pageTouches.values().removeIf(t -> t < now - 86_400_000L);
+    }
+  }
+
+  @Override
+  public long pageTouchedMillis(PageId id) {
+    return pageTouches.getOrDefault(id, 0L);
+  }
+
+  @Override
+  public void forEachPage(java.util.function.Consumer<PageId> visitor) {
+    try (RocksIterator it = rocks.db.newIterator(rocks.pages)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        visitor.accept(PageId.fromRaw(it.key()));
+      }
+    }
+  }
+
+  @Override
+  public void quarantinePage(PageId id) {
+    byte[] v = rocks.get(rocks.pages, id.toRaw());
+    if (v == null) {
+      return;
+    }
+    try (WriteBatch b = new WriteBatch()) {
+      b.put(rocks.quarantine, Keys.quarantine('p', id), v);
+      b.delete(rocks.pages, id.toRaw());
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("quarantine a page", e);
+    }
+  }
+
+  @Override
+  public boolean isQuarantined(PageId id) {
+    return rocks.get(rocks.pages, id.toRaw()) == null && rocks.get(rocks.quarantine, Keys.quarantine('p', id)) != null;
+  }
+
+  @Override
+  public void deletePages(Collection<PageId> ids) {
+    try (WriteBatch b = new WriteBatch()) {
+      for (PageId id : ids) {
+        b.delete(rocks.pages, id.toRaw());
+      }
+      rocks.write(b, rocks.logged);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("delete index pages", e);
+    }
+  }
+
+  @Override
+  public void deleteImage(ImageDigest digest) {
+    try (WriteBatch b = new WriteBatch()) {
+      b.delete(rocks.images, digest.toRaw());
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("delete an image", e);
+    }
   }
 
   @Override
@@ -42,6 +113,7 @@ final class RocksIndexStore implements IndexStore {
       for (IndexPage p : pages) {
         b.put(rocks.pages, p.id().toRaw(), p.encoded());
       }
+      touchPages(pages.stream().map(IndexPage::id).toList());
       rocks.write(b, rocks.logged);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("write index pages", e);
@@ -116,6 +188,8 @@ final class RocksIndexStore implements IndexStore {
     }
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.tags, Keys.tag(tag));
+      // Signatures vouch for a digest under this tag; a tag made again later starts unsigned.
+      b.deleteRange(rocks.signatures, Keys.signaturePrefix(tag), Keys.signaturePrefixEnd(tag));
       rocks.write(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete a tag", e);

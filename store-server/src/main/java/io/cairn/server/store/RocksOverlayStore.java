@@ -44,7 +44,7 @@ final class RocksOverlayStore implements OverlayStore {
     // Ids are never reused (the counter is stored with the record), so an ETag of a deleted overlay
     // cannot match a new one of the same name.
     long id = rocks.counter(Keys.OVERLAY_NEXT_ID) + 1;
-    OverlayRecord r = new OverlayRecord(id, owner, name, base, size, baseBlocks, 1, System.currentTimeMillis());
+    OverlayRecord r = new OverlayRecord(id, owner, name, base, size, baseBlocks, 1, System.currentTimeMillis(), 0);
     try (WriteBatch b = new WriteBatch()) {
       b.put(rocks.overlays, key, r.encode());
       b.put(rocks.meta, Keys.OVERLAY_NEXT_ID, Keys.u64le(id));
@@ -92,6 +92,17 @@ final class RocksOverlayStore implements OverlayStore {
       }
     }
     return new Totals(n, bytes);
+  }
+
+  @Override
+  public long count() {
+    long n = 0;
+    try (RocksIterator it = rocks.db.newIterator(rocks.overlays)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   @Override

@@ -19,14 +19,17 @@ public final class Store implements AutoCloseable {
   private final RocksBlockStore blocks;
   private final RocksIndexStore index;
   private final RocksOverlayStore overlays;
+  private final RocksSignatureStore signatures;
+  private final GcGuard guard = new GcGuard();
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
     this.dataDir = dataDir;
     this.header = header;
     this.rocks = rocks;
-    this.blocks = new RocksBlockStore(rocks, header.blockSize());
+    this.blocks = new RocksBlockStore(rocks, header.blockSize(), guard);
     this.index = new RocksIndexStore(rocks);
     this.overlays = new RocksOverlayStore(rocks);
+    this.signatures = new RocksSignatureStore(rocks);
   }
 
   /**
@@ -84,6 +87,43 @@ public final class Store implements AutoCloseable {
 
   public OverlayStore overlays() {
     return overlays;
+  }
+
+  public SignatureStore signatures() {
+    return signatures;
+  }
+
+  /** Coordinates garbage collection with writers in this process. */
+  public GcGuard gcGuard() {
+    return guard;
+  }
+
+  /** Compacts every column family, so deleted data leaves the disk; for after garbage collection. */
+  public void compact() {
+    rocks.compactAll();
+  }
+
+  /** Bytes of the store's files now ({@code du --apparent-size} of {@code rocksdb/}). */
+  public long diskBytes() {
+    long[] total = {0};
+    try {
+      // RocksDB deletes files while we walk (compaction, log recycling): a file that vanished counts 0.
+      Files.walkFileTree(dataDir.resolve("rocksdb"), new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+          total[0] += a.size();
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new StoreException(ErrorCode.INTERNAL, "cannot measure " + dataDir + ": " + e, e);
+    }
+    return total[0];
   }
 
   /** Compressed bytes RocksDB holds for blocks (table files plus memtables). */

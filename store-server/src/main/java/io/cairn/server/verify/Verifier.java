@@ -26,16 +26,58 @@ import java.util.Set;
  */
 public final class Verifier {
   private final Store store;
+  private final Options options;
+  private final long salt = new java.util.Random().nextLong();
+  private final com.google.common.util.concurrent.RateLimiter limiter;
+  private int quarantined;
+
+  /**
+   * How to verify. {@code samplePercent} re-hashes that share of blocks (chosen at random per run;
+   * every block is still checked for presence); {@code bytesPerSecond} throttles re-hashing (0: no
+   * limit) so a live server keeps serving; {@code quarantine} takes corrupt blocks and pages out of
+   * service so the next publish containing them heals the store.
+   */
+  public record Options(double samplePercent, long bytesPerSecond, boolean quarantine) {
+    public static Options full() {
+      return new Options(100, 0, true);
+    }
+  }
 
   public Verifier(Store store) {
+    this(store, Options.full());
+  }
+
+  public Verifier(Store store, Options options) {
+    if (options.samplePercent() <= 0 || options.samplePercent() > 100) {
+      throw new io.cairn.error.InvalidInputException("sample must be more than 0 and at most 100 percent");
+    }
     this.store = store;
+    this.options = options;
+    this.limiter = options.bytesPerSecond() > 0
+        ? com.google.common.util.concurrent.RateLimiter.create(options.bytesPerSecond()) : null;
   }
 
   /** Result of a run: what was checked and what is wrong. */
   public record Report(int tags, int images, int overlays, long pages, long blocks, long bytesHashed,
-      List<Problem> problems) {
+      int quarantined, List<Problem> problems) {
     public boolean ok() {
       return problems.isEmpty();
+    }
+
+    /** The report as the CLI's {@code --json} and {@code POST /v1/admin/verify} print it. */
+    public Map<String, Object> toMap(double seconds) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("ok", ok());
+      m.put("tags", tags);
+      m.put("images", images);
+      m.put("overlays", overlays);
+      m.put("pages", pages);
+      m.put("blocks", blocks);
+      m.put("bytesHashed", bytesHashed);
+      m.put("quarantined", quarantined);
+      m.put("seconds", seconds);
+      m.put("problems", problems);
+      return m;
     }
   }
 
@@ -72,12 +114,18 @@ public final class Verifier {
         }
         var page = store.index().page(pid);
         if (page.isEmpty()) {
-          add(problems, Problem.Kind.PAGE_MISSING, pid.toHex(), "page " + p + " of " + d, who);
+          boolean q = store.index().isQuarantined(pid);
+          add(problems, q ? Problem.Kind.PAGE_CORRUPT : Problem.Kind.PAGE_MISSING, pid.toHex(),
+              (q ? "quarantined earlier; " : "") + "page " + p + " of " + d, who);
           continue;
         }
         IndexPage pg = page.get();
         if (!pg.id().equals(pid)) {
           add(problems, Problem.Kind.PAGE_CORRUPT, pid.toHex(), "hashes to " + pg.id().toHex(), who);
+          if (options.quarantine()) {
+            store.index().quarantinePage(pid);
+            quarantined++;
+          }
           continue;
         }
         boolean firstVisit = pagesSeen.add(pid);
@@ -111,7 +159,7 @@ public final class Verifier {
         bytes += sum[0];
       }
     }
-    return new Report(tags.size(), roots.size(), overlays, pagesSeen.size(), blocksSeen.size(), bytes,
+    return new Report(tags.size(), roots.size(), overlays, pagesSeen.size(), blocksSeen.size(), bytes, quarantined,
         List.copyOf(problems.values()));
   }
 
@@ -123,6 +171,17 @@ public final class Verifier {
       return 0;
     }
     String key = id.toHex();
+    if (options.samplePercent() < 100
+        && Math.floorMod(com.google.common.hash.Hashing.murmur3_32_fixed().hashLong(id.hashCode() ^ salt).asInt(), 10_000)
+            >= options.samplePercent() * 100) {
+      if (!store.blocks().contains(id)) {
+        add(problems, Problem.Kind.BLOCK_MISSING, key, where, who);
+      }
+      return 0; // not in this run's sample: presence only
+    }
+    if (limiter != null) {
+      limiter.acquire(buf.length);
+    }
     try {
       store.blocks().read(List.of(id), buf, 0);
     } catch (io.cairn.error.BlockUnknownException e) {
@@ -135,6 +194,10 @@ public final class Verifier {
     BlockId actual = BlockHasher.hashBlock(buf, 0, buf.length);
     if (!actual.equals(id)) {
       add(problems, Problem.Kind.BLOCK_CORRUPT, key, "hashes to " + actual.toHex(), who);
+      if (options.quarantine()) {
+        store.blocks().quarantine(id);
+        quarantined++;
+      }
     }
     return buf.length;
   }

@@ -1,12 +1,17 @@
 package io.cairn.server.store;
 
 import io.cairn.id.BlockId;
+import io.cairn.id.Tag;
+import io.cairn.sign.KeyId;
 import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.rocksdb.RocksDBException;
 
 /**
  * Fault injection for tests: writes raw bytes under a block's key, bypassing the inserter's hash
- * check, as disk corruption or a buggy writer would. Never used by the product.
+ * check, as disk corruption or a buggy writer would; moves signature records between tags, as an
+ * attacker with the data directory could. Never used by the product.
  */
 public final class StoreTestAccess {
   private StoreTestAccess() {}
@@ -14,12 +19,63 @@ public final class StoreTestAccess {
   /** Stores {@code bytes} as the value of block {@code id} in the open store. */
   public static void putRawBlock(Store store, BlockId id, byte[] bytes) {
     try {
+      RocksBackend rocks = rocks(store);
+      rocks.db.put(rocks.blocks, rocks.synced, id.toRaw(), bytes);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot write a raw block", e);
+    }
+  }
+
+  /**
+   * Copies key {@code key}'s stored signature of {@code from} to {@code to}, as someone editing the
+   * database would. With {@code relabel} the tag inside the record is rewritten to {@code to} as
+   * well, so the record claims to be a signature of {@code to}.
+   */
+  public static void copySignature(Store store, Tag from, Tag to, KeyId key, boolean relabel) {
+    try {
+      RocksBackend rocks = rocks(store);
+      byte[] v = rocks.db.get(rocks.signatures, Keys.signature(from, key));
+      if (v == null) {
+        throw new IllegalStateException("no signature of " + from + " by " + key);
+      }
+      if (relabel) {
+        byte[] tag = to.toString().getBytes(StandardCharsets.UTF_8);
+        v = Arrays.copyOf(v, RocksSignatureStore.FIXED + tag.length);
+        System.arraycopy(tag, 0, v, RocksSignatureStore.FIXED, tag.length);
+      }
+      rocks.db.put(rocks.signatures, rocks.synced, Keys.signature(to, key), v);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot copy a signature", e);
+    }
+  }
+
+  /** Stores {@code bytes} as the encoded page under {@code id}, as a damaged disk would. */
+  public static void putRawPage(Store store, io.cairn.id.PageId id, byte[] bytes) {
+    try {
+      RocksBackend rocks = rocks(store);
+      rocks.db.put(rocks.pages, rocks.synced, id.toRaw(), bytes);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot write a raw page", e);
+    }
+  }
+
+  /** The stored bytes of a block, as they are (no hash check). */
+  public static byte[] rawBlock(Store store, BlockId id) {
+    try {
+      RocksBackend rocks = rocks(store);
+      return rocks.db.get(rocks.blocks, id.toRaw());
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot read a raw block", e);
+    }
+  }
+
+  private static RocksBackend rocks(Store store) {
+    try {
       Field f = Store.class.getDeclaredField("rocks");
       f.setAccessible(true); // the backend stays private to the product; only this test hook reaches in
-      RocksBackend rocks = (RocksBackend) f.get(store);
-      rocks.db.put(rocks.blocks, rocks.synced, id.toRaw(), bytes);
-    } catch (ReflectiveOperationException | RocksDBException e) {
-      throw new IllegalStateException("cannot write a raw block", e);
+      return (RocksBackend) f.get(store);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot reach the store's backend", e);
     }
   }
 }

@@ -1,0 +1,54 @@
+package io.cairn.server.cli;
+
+import io.cairn.cli.Output;
+import io.cairn.server.gc.GarbageCollector;
+import io.cairn.server.gc.GcReport;
+import io.cairn.server.store.Store;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "gc", mixinStandardHelpOptions = true,
+    description = "Reclaim blocks and pages no image or overlay uses (offline; on a running server use"
+        + " POST /v1/admin/gc).")
+final class GcCommand implements Callable<Integer> {
+  @Mixin StoreOptions store;
+
+  @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "600",
+      description = "Keep anything written or reported present this recently (default: ${DEFAULT-VALUE}).")
+  long graceSeconds;
+
+  @Option(names = "--json", description = "Print JSON instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    GcReport r;
+    try (Store s = store.open()) {
+      r = new GarbageCollector(s).run(Duration.ofSeconds(graceSeconds));
+    }
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("blocksMarked", r.blocksMarked());
+      m.put("blocksDeleted", r.blocksDeleted());
+      m.put("bytesDeleted", r.bytesDeleted());
+      m.put("pagesDeleted", r.pagesDeleted());
+      m.put("blocksSpared", r.blocksSpared());
+      m.put("diskBytesBefore", r.diskBytesBefore());
+      m.put("diskBytesAfter", r.diskBytesAfter());
+      m.put("diskBytesFreed", r.diskBytesFreed());
+      m.put("millis", r.millis());
+      Output.json(System.out, m);
+    } else {
+      System.out.printf("gc: deleted %d blocks (%s) and %d pages; %d recent blocks spared (grace %d s)%n",
+          r.blocksDeleted(), Output.bytes(r.bytesDeleted()), r.pagesDeleted(), r.blocksSpared(), graceSeconds);
+      System.out.printf("gc: store files %s -> %s (%s freed) in %.1f s%n", Output.bytes(r.diskBytesBefore()),
+          Output.bytes(r.diskBytesAfter()), Output.bytes(r.diskBytesFreed()), r.millis() / 1000.0);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,100 @@
+package io.cairn.server.http;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.error.InvalidInputException;
+import io.cairn.id.ImageDigest;
+import io.cairn.id.ImageRef;
+import io.cairn.server.gc.GarbageCollector;
+import io.cairn.server.gc.GcReport;
+import io.cairn.server.gc.ImageDeleter;
+import io.cairn.server.metrics.Metrics;
+import io.cairn.server.store.Store;
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** Garbage collection over HTTP, and deleting image versions. */
+final class AdminEndpoints {
+  /** The default grace window: anything touched this recently survives a collection. */
+  static final Duration DEFAULT_GRACE = Duration.ofMinutes(10);
+
+  private final Store store;
+  private final ServerCounters counters;
+  private final Metrics metrics;
+  private final ReentrantLock oneAtATime = new ReentrantLock();
+
+  AdminEndpoints(Store store, ServerCounters counters, Metrics metrics) {
+    this.store = store;
+    this.counters = counters;
+    this.metrics = metrics;
+  }
+
+  /** {@code POST /v1/admin/gc[?grace=SECONDS]}: a full collection, answered when done. */
+  void gc(HttpServerExchange ex) throws IOException {
+    long grace = Requests.queryLong(ex, "grace", DEFAULT_GRACE.toSeconds(), 30L * 86_400);
+    if (!oneAtATime.tryLock()) {
+      throw new CairnException(ErrorCode.CONFLICT, "a garbage collection is already running; wait for it");
+    }
+    GcReport r;
+    try {
+      r = new GarbageCollector(store).run(Duration.ofSeconds(grace));
+    } finally {
+      oneAtATime.unlock();
+    }
+    counters.storeGeneration.incrementAndGet();
+    metrics.recordGc(Duration.ofMillis(r.millis()), r.bytesDeleted());
+    Responses.json(ex, 200, json(r));
+  }
+
+  /** {@code POST /v1/admin/verify[?sample=PCT&rate=MBPS&quarantine=false]}: answered when done; 200 either way. */
+  void verify(HttpServerExchange ex) throws IOException {
+    String sample = Requests.query(ex, "sample");
+    double pct;
+    try {
+      pct = sample == null ? 100 : Double.parseDouble(sample);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("sample must be a percentage, got '" + sample + "'");
+    }
+    long rate = Requests.queryLong(ex, "rate", 0, 100_000) * 1_000_000L;
+    boolean quarantine = !"false".equals(Requests.query(ex, "quarantine"));
+    long t0 = System.nanoTime();
+    var report = new io.cairn.server.verify.Verifier(store,
+        new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine)).run();
+    long nanos = System.nanoTime() - t0;
+    metrics.recordVerify(Duration.ofNanos(nanos), report.problems().size());
+    Responses.json(ex, 200, report.toMap(nanos / 1e9));
+  }
+
+  static Map<String, Object> json(GcReport r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("blocksMarked", r.blocksMarked());
+    m.put("pagesKept", r.pagesKept());
+    m.put("blocksDeleted", r.blocksDeleted());
+    m.put("bytesDeleted", r.bytesDeleted());
+    m.put("pagesDeleted", r.pagesDeleted());
+    m.put("blocksSpared", r.blocksSpared());
+    m.put("pagesSpared", r.pagesSpared());
+    m.put("diskBytesBefore", r.diskBytesBefore());
+    m.put("diskBytesAfter", r.diskBytesAfter());
+    m.put("diskBytesFreed", r.diskBytesFreed());
+    m.put("millis", r.millis());
+    return m;
+  }
+
+  /** {@code DELETE /v1/images/sha256:…}: 204, or 409 naming the tags and overlays that hold it. */
+  void deleteImage(HttpServerExchange ex, String refText) {
+    ImageRef ref = ImageRef.parse(refText);
+    if (!(ref instanceof ImageRef.ByDigest d)) {
+      throw new InvalidInputException("delete an image version by digest (sha256:…); a tag is removed with"
+          + " DELETE /v1/tags/" + refText);
+    }
+    ImageDigest digest = d.digest();
+    new ImageDeleter(store).delete(digest);
+    counters.storeGeneration.incrementAndGet();
+    ex.setStatusCode(204);
+  }
+}
