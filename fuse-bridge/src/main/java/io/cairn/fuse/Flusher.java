@@ -1,8 +1,8 @@
 package io.cairn.fuse;
 
 import java.time.Duration;
-import java.util.function.Supplier;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Sends overlay journals to the server in the background: every {@code interval}, and at once
@@ -71,9 +71,13 @@ final class Flusher implements AutoCloseable {
 
   /** Stops the background thread, waiting for a flush in progress. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     stopping = true;
     kick();
-    thread.join(120_000);
+    try {
+      thread.join(120_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -129,11 +129,7 @@ public final class MountSession {
 
   /** Stops background flushing, then sends what is left and syncs the journals; what fails stays for the next mount. */
   private void finish(Flusher flusher, Volumes volumes) {
-    try {
-      flusher.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    flusher.close();
     if (!flusher.flushDirty()) {
       log.event("error", "some overlay writes could not be sent; they stay in the journal and are sent by the next"
           + " mount");

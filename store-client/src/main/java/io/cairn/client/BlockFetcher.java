@@ -227,7 +227,8 @@ final class BlockFetcher implements AutoCloseable {
             }
           }
         }
-        fail(new CairnException(ErrorCode.INTERNAL, "the server's answer lacked a block it was asked for")); // no-op for answered blocks
+        // Blocks answered above are complete already; this only releases any the answer left out.
+        fail(new CairnException(ErrorCode.INTERNAL, "the server's answer lacked a block it was asked for"));
       } catch (Throwable t) {
         fail(aborted ? new CairnException(ErrorCode.UNAVAILABLE, "the Cairn server at " + api.transport().base()
             + " did not send the blocks in time; the request was abandoned", t) : t);
