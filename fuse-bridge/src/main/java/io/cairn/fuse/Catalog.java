@@ -27,7 +27,12 @@ final class Catalog {
   private volatile Tree tree;
   private volatile long lastAttemptNanos;
 
-  Catalog(CairnClient client, Supplier<List<OverlayEntry>> overlays, EventLog log, ServerHealth health) {
+  private final java.util.function.UnaryOperator<List<ImageInfo>> filter;
+
+  /** {@code filter} decides which listed images the mount shows (all of them, or only trusted ones). */
+  Catalog(CairnClient client, Supplier<List<OverlayEntry>> overlays, EventLog log, ServerHealth health,
+      java.util.function.UnaryOperator<List<ImageInfo>> filter) {
+    this.filter = filter;
     this.client = client;
     this.overlays = overlays;
     this.log = log;
@@ -39,7 +44,8 @@ final class Catalog {
     refreshing.lock();
     try {
       lastAttemptNanos = System.nanoTime();
-      tree = Tree.build(client.images(), overlays.get(), Optional.ofNullable(tree), System.currentTimeMillis());
+      tree = Tree.build(filter.apply(client.images()), overlays.get(), Optional.ofNullable(tree),
+          System.currentTimeMillis());
       return tree;
     } finally {
       refreshing.unlock();
@@ -66,7 +72,7 @@ final class Catalog {
     List<ImageInfo> images;
     List<OverlayEntry> ovl;
     try {
-      images = client.images();
+      images = filter.apply(client.images());
       ovl = overlays.get();
     } catch (CairnException e) {
       health.failed(e);

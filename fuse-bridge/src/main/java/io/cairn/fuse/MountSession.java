@@ -29,13 +29,15 @@ public final class MountSession {
   private final Duration flushInterval;
   private final boolean holdFlush;
   private final EventLog log;
+  private final java.util.Optional<io.cairn.sign.TrustSet> trust;
 
   /**
    * {@code flushInterval}: how often overlay journals are sent in the background; {@code
    * holdFlush}: send them only at unmount (for tests that crash the bridge with unflushed writes).
    */
   public MountSession(CairnClient client, Path mountPoint, Path cacheDir, boolean allowOther, Duration flushInterval,
-      boolean holdFlush, EventLog log) {
+      boolean holdFlush, EventLog log, java.util.Optional<io.cairn.sign.TrustSet> trust) {
+    this.trust = trust;
     this.flushInterval = flushInterval;
     this.holdFlush = holdFlush;
     this.client = client;
@@ -51,8 +53,11 @@ public final class MountSession {
       throw new InvalidInputException("mount point " + mountPoint + " is not a directory (mkdir it first)");
     }
     ServerHealth health = new ServerHealth(client.endpoint(), log);
+    java.util.function.UnaryOperator<List<io.cairn.client.ImageInfo>> filter = trust
+        .<java.util.function.UnaryOperator<List<io.cairn.client.ImageInfo>>>map(t -> new TrustFilter(client, t, log)::apply)
+        .orElse(l -> l);
     Catalog catalog = new Catalog(client, () -> client.overlays().list().stream().map(OverlayEntry::new).toList(),
-        log, health);
+        log, health, filter);
     Tree first = catalog.load(); // no listing, no mount: the error says why (server, token)
     Volumes volumes = new Volumes(client, cacheDir, health, log);
     volumes.replay(first.overlays());

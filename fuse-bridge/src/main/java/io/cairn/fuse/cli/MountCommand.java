@@ -65,8 +65,17 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--allow-other", description = "Let other users (e.g. a qemu user) open the files (FUSE allow_other).")
   boolean allowOther;
 
+  @Option(names = "--trust", paramLabel = "KEYFILE.pub",
+      description = "Show only images whose tag is signed by one of these keys (repeatable; also env CAIRN_TRUST,"
+          + " colon-separated). Unsigned or untrusted tags are hidden and logged.")
+  java.util.List<Path> trust = new java.util.ArrayList<>();
+
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
+    java.util.List<Path> keyFiles = new java.util.ArrayList<>(trust);
+    keyFiles.addAll(io.cairn.sign.TrustSet.parsePathList(System.getenv("CAIRN_TRUST")));
+    java.util.Optional<io.cairn.sign.TrustSet> trustSet = keyFiles.isEmpty() ? java.util.Optional.empty()
+        : java.util.Optional.of(io.cairn.sign.TrustSet.load(keyFiles));
     if (timeoutSeconds < 1) {
       throw new InvalidInputException("--timeout must be at least 1 second");
     }
@@ -82,23 +91,13 @@ final class MountCommand implements Callable<Integer> {
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
         .readAhead(parseSize(readAhead)).build()) {
       new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
-          flushHold, new EventLog(System.err)).run();
+          flushHold, new EventLog(System.err), trustSet).run();
     }
     return 0;
   }
 
   static long parseSize(String s) {
-    String t = s.trim().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");
-    long mult = 1;
-    int shift = t.isEmpty() ? -1 : "KMGT".indexOf(t.charAt(t.length() - 1));
-    if (shift >= 0) {
-      mult = 1L << (10 * (shift + 1));
-      t = t.substring(0, t.length() - 1);
-    }
-    try {
-      return Math.multiplyExact(Long.parseLong(t.trim()), mult);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new InvalidInputException("size '" + s + "' is not like 512M or 20G");
-    }
+    return io.cairn.cli.Sizes.parse(s);
   }
+
 }
