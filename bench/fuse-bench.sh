@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# fuse-bench.sh -- sequential reads of base.img through `cairn mount`, if this build has it.
+# fuse-bench.sh -- reads through `cairn mount` against local and HTTP peers, in one run.
 #
-# Usage: bench/fuse-bench.sh [--quick] [--corpus DIR] [--out DIR] [--runs N] [--jsonl FILE] [--store DIR]
+# Usage: bench/fuse-bench.sh [--quick] [--corpus DIR] [--image FILE] [--out DIR] [--runs N] [--jsonl FILE]
+#                            [--store DIR]
 #
-# If `./cairn mount --help` works (the FUSE bridge is being built on another branch), serves the store
-# (--store DIR with tag bench/base:v1, else base.img imported into a fresh one), mounts the server at a
-# temporary directory with a fresh block cache, and times `cat` of base.img's file in the mount to
-# /dev/null: once cold (fuse.cold.seconds), then --runs times warm on the same mount (fuse.warm.seconds).
-# Otherwise it only notes fuse.available=false and why. Without --jsonl it writes OUT/report.md.
+# On base.img of bench/make-corpus.sh (or --image FILE), on loopback only, --runs times (default 3; 1
+# with --quick):
+#   1. startup  time from starting `cairn mount` until `qemu-img info` of the mounted file succeeds
+#               (fuse.startup.seconds)
+#   2. cold     cat of images/bench/base/v1.raw from a fresh mount with an empty block cache
+#               (fuse.cold.seconds), vs curl -o /dev/null of /v1/images/bench/base:v1/disk from the same
+#               server (fuse.curl.seconds)
+#   3. hot      cat again in the same mount: the kernel's page cache holds the file (fuse.hot.seconds)
+#   4. warm     cat from a new mount whose block cache holds every block (blocks re-hashed on read,
+#               page cache empty: fuse.warm.seconds), vs cat of the local image file, page cache hot
+#               (fuse.local.seconds)
+# If `./cairn mount --help` does not show that command's usage, it only notes fuse.available=false and
+# why. The server runs with CAIRN_JAVA_OPTS=-Xmx256m; with --store DIR it serves that store (tag
+# bench/base:v1), else it imports the image into a fresh one. Without --jsonl it writes OUT/report.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup fuse "$@"
-STORE_ARG=""
+STORE_ARG=""; IMAGE=""
 set -- "${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --store) STORE_ARG="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --image) IMAGE="$2"; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
   shift
@@ -27,40 +38,66 @@ unavailable() { log "FUSE: $1"; note fuse.available false; note fuse.reason "$1"
 # picocli answers `cairn NOSUCH --help` with the top-level usage and exit 0: look for the command's own usage.
 "$BENCH_ROOT/cairn" mount --help 2>&1 | grep -q '^Usage: cairn mount' \
   || unavailable "\`./cairn mount --help\` does not work: the FUSE bridge is not merged into this build"
-[[ -e /dev/fuse ]] || unavailable "no /dev/fuse on this machine"
-command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || unavailable "no fusermount"
-make_corpus
-[[ $STANDALONE = 1 ]] && { note_machine; note_corpus; }
+[[ -w /dev/fuse ]] || unavailable "/dev/fuse is not usable here"
+command -v fusermount >/dev/null || unavailable "no fusermount (apt-get install fuse3)"
+install_peers curl:curl qemu-img:qemu-utils
+if [[ -z "$IMAGE" ]]; then make_corpus; IMAGE="$BASE"; [[ $STANDALONE = 1 ]] && { note_machine; note_corpus; }
+elif [[ $STANDALONE = 1 ]]; then note_machine; fi
 note load.before.fuse "$(loadavg)"
+note fuse.available true
+note fuse.image "$(basename "$IMAGE")"
+emit fuse.imageBytes B "$(apparent "$IMAGE")"
 
 if [[ -n "$STORE_ARG" ]]; then
   S="$STORE_ARG"
 else
   S="$WORK/store"
-  "$BENCH_ROOT/cairn" import "$BASE" --name bench/base:v1 --data "$S" --json > /dev/null
+  "$BENCH_ROOT/cairn" import "$IMAGE" --name bench/base:v1 --data "$S" --json > /dev/null
 fi
 start_server "$S"
-MNT="$WORK/mnt"; mkdir -p "$MNT"
-CAIRN_TOKEN="$TOKEN" "$BENCH_ROOT/cairn" mount "$MNT" --server "$URL" --cache "$WORK/fcache" \
-  >"$WORK/mount.out" 2>"$WORK/mount.err" &
-MPID=$!
-CLEANUP_EXTRA='fusermount -u "$MNT" 2>/dev/null || fusermount3 -u "$MNT" 2>/dev/null || true; stop_pid "$MPID"'
-# The bridge lays images out by name and tag; find base.img's file by its size rather than guess the path.
-SIZE=$(apparent "$BASE"); FILE=""
-for ((i = 0; i < 300; i++)); do
-  FILE=$(find "$MNT" -maxdepth 5 -type f -size "${SIZE}c" -path '*base*' 2>/dev/null | head -1 || true)
-  [[ -n "$FILE" ]] && break
-  kill -0 "$MPID" 2>/dev/null || { cat "$WORK/mount.err" >&2; die "cairn mount exited"; }
-  sleep 0.1
+MNT="$WORK/mnt"; mkdir -p "$MNT"; MPID=""
+FILE="$MNT/images/bench/base/v1.raw"
+CLEANUP_EXTRA='[[ -n "$MPID" ]] && stop_pid "$MPID"; mountpoint -q "$MNT" 2>/dev/null && fusermount -u -z "$MNT"'
+
+mount_bridge() {  # mount_bridge CACHE: starts `cairn mount` in the background; sets MPID
+  CAIRN_TOKEN="$TOKEN" "$BENCH_ROOT/cairn" mount "$MNT" --server "$URL" --cache "$1" \
+    >"$WORK/mount.out" 2>>"$WORK/mount.err" &
+  MPID=$!
+}
+await_mounted() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    [[ -e "$FILE" ]] && return 0
+    kill -0 "$MPID" 2>/dev/null || { tail -20 "$WORK/mount.err" >&2; die "cairn mount exited"; }
+    sleep 0.05
+  done
+  die "cairn mount did not mount within 60 s"
+}
+unmount_bridge() { fusermount -u "$MNT"; wait "$MPID" 2>/dev/null || true; MPID=""; }
+until_qemu_info() {  # the startup measurement: until qemu-img can open the mounted file
+  local i
+  for ((i = 0; i < 3000; i++)); do
+    qemu-img info -f raw "$FILE" >/dev/null 2>&1 && return 0
+    kill -0 "$MPID" 2>/dev/null || { tail -20 "$WORK/mount.err" >&2; return 1; }
+    sleep 0.02
+  done
+  return 1
+}
+
+cat "$IMAGE" >/dev/null  # the local copy is read from the page cache, like a warm host
+for ((r = 0; r < RUNS; r++)); do
+  log "run $((r + 1)) of $RUNS"
+  measure fuse.startup.seconds 1 'rm -rf "$WORK/cache"' 'mount_bridge "$WORK/cache"; until_qemu_info'
+  [[ -n "$MPID" ]] && kill -0 "$MPID" 2>/dev/null || die "cairn mount is not running"
+  measure fuse.cold.seconds 1 "" 'cat "$FILE" > /dev/null'
+  measure fuse.hot.seconds 1 "" 'cat "$FILE" > /dev/null'
+  unmount_bridge
+  mount_bridge "$WORK/cache"; await_mounted
+  measure fuse.warm.seconds 1 "" 'cat "$FILE" > /dev/null'
+  (( r == RUNS - 1 )) && { cmp -s "$FILE" "$IMAGE" || { log "the mounted file differs from $IMAGE"; FAILED+=(fuse.content); }; }
+  unmount_bridge
+  measure fuse.curl.seconds 1 "" 'curl -sf -o /dev/null "${AUTH[@]}" "$URL/v1/images/bench/base:v1/disk"'
+  measure fuse.local.seconds 1 "" 'cat "$IMAGE" > /dev/null'
 done
-[[ -n "$FILE" ]] || die "no file of base.img's size appeared under the mount within 30 s"
-note fuse.available true
-note fuse.file "${FILE#$MNT/}"
-log "reading $FILE"
-measure fuse.cold.seconds 1 "" 'cat "$FILE" > /dev/null'
-measure fuse.warm.seconds "$RUNS" "" 'cat "$FILE" > /dev/null'
-cmp "$FILE" "$BASE" || FAILED+=(fuse.content)
-fusermount -u "$MNT" 2>/dev/null || fusermount3 -u "$MNT" 2>/dev/null || true
-stop_pid "$MPID"; CLEANUP_EXTRA=""
 stop_server
 bench_finish

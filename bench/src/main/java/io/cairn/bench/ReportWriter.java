@@ -232,14 +232,23 @@ final class ReportWriter {
           .append(".\n\n");
       return;
     }
-    double size = r.median("corpus.base.apparentBytes").orElse(Double.NaN);
-    double alloc = r.median("corpus.base.allocatedBytes").orElse(Double.NaN);
-    out.append("`cairn mount`, then `cat` of base.img's file in the mount to /dev/null: cold (empty block cache, "
-        + "fresh mount), then warm (same mount again).\n\n");
+    double size = r.median("fuse.imageBytes").orElse(Double.NaN);
+    double alloc = "base.img".equals(r.info("fuse.image").orElse(""))
+        ? r.median("corpus.base.allocatedBytes").orElse(Double.NaN) : Double.NaN;
+    out.append("`cairn mount` of a server holding ").append(info("fuse.image")).append(", then `cat` of "
+        + "`images/bench/base/v1.raw` to /dev/null. Each run: a fresh mount on an empty block cache (cold), the "
+        + "same file again in that mount (page cache hot), then a new mount on the now full block cache (warm: "
+        + "every block read back and re-hashed, page cache empty). Peers: `curl` of the raw disk from the same "
+        + "server, and `cat` of the local file from the page cache.\n\n");
     Table t = new Table("what", "runs", "time s", "MB/s apparent", "MB/s allocated", "Cairn vs it");
-    row(t, "cold sequential read", "fuse.cold.seconds", size, alloc, null);
-    row(t, "warm sequential read", "fuse.warm.seconds", size, alloc, null);
+    row(t, "mount, cold block cache", "fuse.cold.seconds", size, alloc, null);
+    row(t, "`curl` of the raw disk from the same server", "fuse.curl.seconds", size, alloc, "fuse.cold.seconds");
+    row(t, "mount, warm block cache, new mount", "fuse.warm.seconds", size, alloc, null);
+    row(t, "mount, page cache hot, same mount", "fuse.hot.seconds", size, alloc, null);
+    row(t, "`cat` of the local file (page cache hot)", "fuse.local.seconds", size, alloc, "fuse.warm.seconds");
     t.appendTo(out);
+    out.append("`cairn mount` start until `qemu-img info` of the file succeeds: ").append(secondsOf("fuse.startup.seconds"))
+        .append(" s (median).\n\n");
   }
 
   private void missing() {

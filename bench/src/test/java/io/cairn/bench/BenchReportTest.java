@@ -24,7 +24,7 @@ class BenchReportTest {
     assertTrue(md.contains("| cold pull ≥ curl -o from nginx (both fsync the file) | 0.50x | not met |"), md);
     assertTrue(md.contains("| raw-disk GET ≥ 0.8x nginx | 0.87x | **met** |"), md);
     assertTrue(md.contains("5.05 ms median, p99 9.90 ms (100 creates) | not met |"), md);
-    assertTrue(md.contains("| FUSE warm sequential read ≥ 1 GB/s | - | not available in this build |"), md);
+    assertTrue(md.contains("| FUSE warm sequential read ≥ 1 GB/s (new mount, full block cache) | - | not available in this build |"), md);
     // ingest table: Cairn is 2.6x restic's speed (13/5) and stores 0.80x its bytes
     assertTrue(md.contains("| restic | 3 | 13.0 (12.0–14.0) | 496 | 194 | 500.0 | 2.60x (2.00–3.50) | 0.80x |"), md);
     assertTrue(md.contains("| cairn | 3 | 5.00 (4.00–6.00) | 1288 | 503 | 400.0 |  |  |"), md);
@@ -69,6 +69,23 @@ class BenchReportTest {
     String md = Files.readString(BenchReport.write(r, dir).report());
     assertTrue(md.contains("every peer ran (`--quick` leaves out `pull.nosync.seconds`"), md);
     assertFalse(md.contains("cairn pull --no-sync"), md);
+  }
+
+  @Test
+  void write_whenFuseAvailable_reportsMountReadsAgainstPeers(@TempDir Path dir) throws Exception {
+    SampleRun run = new SampleRun();
+    run.info.put("fuse.available", "true");
+    run.info.put("fuse.image", "base.img");
+    run.put("fuse.imageBytes", 2000e6).put("fuse.startup.seconds", 3).put("fuse.cold.seconds", 20)
+        .put("fuse.curl.seconds", 10).put("fuse.warm.seconds", 8).put("fuse.hot.seconds", 0.5)
+        .put("fuse.local.seconds", 1);
+    Results r = run.results();
+    assertTrue(Catalog.expected(r).contains("fuse.warm.seconds"));
+    assertEquals(List.of(), Catalog.missing(r));
+    String md = Files.readString(BenchReport.write(r, dir).report());
+    assertTrue(md.contains("| FUSE warm sequential read ≥ 1 GB/s (new mount, full block cache) | 0.25 GB/s | not met |"), md);
+    assertTrue(md.contains("| `curl` of the raw disk from the same server | 1 | 10.0 | 200 |"), md);
+    assertTrue(md.contains("| mount, page cache hot, same mount | 1 | 0.50 | 4000 |"), md);
   }
 
   @Test

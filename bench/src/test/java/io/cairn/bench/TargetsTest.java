@@ -57,7 +57,8 @@ class TargetsTest {
   void evaluate_whenFuseAvailable_usesWarmReadRate() {
     SampleRun run = new SampleRun();
     run.info.put("fuse.available", "true");
-    run.put("fuse.cold.seconds", 4).put("fuse.warm.seconds", 1.0); // 2048 MiB in 1 s = 2.15 GB/s
+    run.put("fuse.imageBytes", 2048.0 * (1 << 20)).put("fuse.cold.seconds", 4)
+        .put("fuse.warm.seconds", 1.0); // 2048 MiB in 1 s = 2.15 GB/s
     Target.Outcome fuse = outcomes(run).get("fuse");
     assertEquals(Verdict.MET, fuse.verdict());
     assertEquals(2048.0 * (1 << 20) / 1e9, fuse.value().orElseThrow().value(), 1e-9);

@@ -9,6 +9,9 @@ import io.cairn.id.PageId;
 import io.cairn.id.Tag;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
+import io.cairn.sign.ImageSignature;
+import io.cairn.sign.SigningKey;
+import io.cairn.sign.TrustSet;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -44,6 +47,9 @@ public final class CairnClient implements AutoCloseable {
   private final Optional<BlockCache> cache;
   private final ExecutorService workers;
   private final int parallelism;
+  private final BlockFetcher fetcher;
+  private final long readAheadBytes;
+  private final Duration requestTimeout;
   private final OverlayClient overlays;
 
   private CairnClient(Builder b) {
@@ -51,6 +57,9 @@ public final class CairnClient implements AutoCloseable {
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
     this.overlays = new OverlayClient(api.transport());
     this.parallelism = b.parallelism;
+    this.fetcher = new BlockFetcher(api, cache, Math.max(4, 2 * b.parallelism));
+    this.readAheadBytes = b.readAheadBytes;
+    this.requestTimeout = b.requestTimeout;
     AtomicInteger n = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(parallelism, r -> {
       Thread t = new Thread(r, "cairn-client-" + n.incrementAndGet());
@@ -91,6 +100,32 @@ public final class CairnClient implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("pull interrupted");
     }
+  }
+
+  /**
+   * Opens {@code ref} for lazy random reads: resolves a tag to the digest it points at now (the
+   * reader stays on that version) and fetches the root; blocks and index pages are fetched only
+   * when a read needs them. Reads wait at most the request timeout for the server.
+   */
+  public ImageReader openImage(ImageRef ref) {
+    ImageRoot root = api.root(ref);
+    ImageIndex index = new ImageIndex(root, new Pages(api, cache));
+    return new ImageReader(root, new BlockReader(index, fetcher, readAheadBytes, requestTimeout.toNanos()));
+  }
+
+  /**
+   * Opens one of the caller's overlays for lazy random reads through the block cache (see {@link
+   * OverlayReader}); its size is read now.
+   */
+  public OverlayReader openOverlay(io.cairn.id.OverlayName name) {
+    OverlayInfo info = overlays.info(name);
+    OverlayIndex index = new OverlayIndex(overlays, name, api.blockSize().bytes(), info.size());
+    return new OverlayReader(name, index, new BlockReader(index, fetcher, readAheadBytes, requestTimeout.toNanos()));
+  }
+
+  /** Block payload bytes lazy readers of this client have received from the server so far. */
+  public long blockBytesFetched() {
+    return fetcher.fetchedBytes();
   }
 
   /** Every image version on the server, in digest order. */
@@ -179,6 +214,43 @@ public final class CairnClient implements AutoCloseable {
     return new ImageDetails(image, zero, distinct.size(), (long) distinct.size() * image.blockSize());
   }
 
+  /**
+   * Signs that the image {@code tag} points at now is what {@code tag} names, and stores the
+   * signature on the server (a publisher's token is needed). Returns the signature stored.
+   */
+  public ImageSignature sign(Tag tag, SigningKey key) {
+    ImageDigest digest = ImageDigest.parse(api.getJson("/v1/tags/" + tag).path("digest").asText());
+    return sign(tag, digest, key);
+  }
+
+  /**
+   * Signs {@code digest} as what {@code tag} names and stores the signature, whether or not the tag
+   * points there now (the server requires the image to exist and the signature to verify).
+   */
+  public ImageSignature sign(Tag tag, ImageDigest digest, SigningKey key) {
+    ImageSignature s = key.sign(digest, tag);
+    api.putSignature(s);
+    return s;
+  }
+
+  /** The signatures the server holds for {@code tag}, unverified: judge them with a {@link TrustSet}. */
+  public List<ImageSignature> signatures(Tag tag) {
+    return api.signatures(tag);
+  }
+
+  /**
+   * The digest {@code ref} names, after checking that a key in {@code trust} signed it: for a tag,
+   * a valid signature over the digest the tag resolves to and that tag; for a digest, one under a
+   * tag that points at it now. The digest is computed from the root the server sends, so opening
+   * the image by this digest (as a FUSE mount does) reads exactly the signed content. Throws
+   * {@link io.cairn.error.SignatureException} ({@code UNTRUSTED} or {@code SIGNATURE_INVALID}).
+   */
+  public ImageDigest verifiedDigest(ImageRef ref, TrustSet trust) {
+    ImageDigest digest = api.root(ref).digest();
+    SignatureCheck.require(api, ref, digest, trust);
+    return digest;
+  }
+
   /** The caller's copy-on-write overlays. */
   public OverlayClient overlays() {
     return overlays;
@@ -213,6 +285,7 @@ public final class CairnClient implements AutoCloseable {
   @Override
   public void close() {
     workers.shutdownNow();
+    fetcher.close();
     cache.ifPresent(BlockCache::close);
   }
 
@@ -225,6 +298,7 @@ public final class CairnClient implements AutoCloseable {
     private int parallelism = 4;
     private Optional<Path> cacheDir = Optional.empty();
     private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
+    private long readAheadBytes = 4L << 20;
 
     private Builder() {}
 
@@ -274,6 +348,18 @@ public final class CairnClient implements AutoCloseable {
         throw new IllegalArgumentException("cache size must not be negative");
       }
       this.cacheBytes = max;
+      return this;
+    }
+
+    /**
+     * Most bytes a lazy reader fetches ahead of sequential reads (default 4 MiB; 0 turns read-ahead
+     * off). Random reads fetch no read-ahead. Needs a cache: read-ahead lands there.
+     */
+    public Builder readAhead(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("read-ahead must not be negative");
+      }
+      this.readAheadBytes = bytes;
       return this;
     }
 

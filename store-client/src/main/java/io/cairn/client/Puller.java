@@ -10,6 +10,7 @@ import io.cairn.id.ImageRef;
 import io.cairn.id.PageId;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
+import io.cairn.sign.ImageSignature;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -90,6 +91,8 @@ final class Puller {
       throws IOException, InterruptedException {
     long t0 = System.nanoTime();
     ImageRoot root = api.root(ref);
+    // Before any page, block or file is touched: an untrusted image leaves nothing behind.
+    Optional<ImageSignature> signature = options.trust().map(t -> SignatureCheck.require(api, ref, root.digest(), t));
     cache.ifPresent(BlockCache::refresh);
     Pages pages = new Pages(api, cache);
     pages.prefetch(root, workers);
@@ -116,7 +119,7 @@ final class Puller {
       }
       out.commit(options.sync());
       return new PullResult(root.digest(), dest, root.size(), job.fetched.get(), job.fromCache.get(),
-          job.fromSeeds.get(), job.zero.get(), pages.fetched(), System.nanoTime() - t0);
+          job.fromSeeds.get(), job.zero.get(), pages.fetched(), System.nanoTime() - t0, signature);
     }
   }
 

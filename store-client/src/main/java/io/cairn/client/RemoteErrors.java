@@ -47,6 +47,8 @@ final class RemoteErrors {
       case IMAGE_UNKNOWN -> new ImageUnknownException(request, message);
       case BLOCK_UNKNOWN -> blockUnknown(detail, message);
       case BLOCK_CORRUPT, BLOCK_INVALID -> corrupt(code, detail, message);
+      case SIGNATURE_INVALID, UNTRUSTED -> new io.cairn.error.SignatureException(code,
+          detail.path("ref").asText(request), detail.path("digest").asText(""), message);
       case INPUT_INVALID, NAME_INVALID, DIGEST_INVALID, ID_INVALID, TOO_LARGE, RANGE_NOT_SATISFIABLE ->
           new InvalidInputException(code, message);
       default -> new CairnException(code, message);

@@ -12,6 +12,8 @@ import io.cairn.id.Sha256Id;
 import io.cairn.id.Tag;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
+import io.cairn.sign.ImageSignature;
+import io.cairn.sign.SignatureJson;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -83,6 +85,27 @@ final class ServerApi {
 
   void deleteTag(Tag tag) {
     t.delete("/v1/tags/" + tag);
+  }
+
+  /** Stores a signature; the server verifies it first (400 SIGNATURE_INVALID otherwise). */
+  JsonNode putSignature(ImageSignature s) {
+    return t.putJson("/v1/signatures/" + s.tag(), SignatureJson.toJson(s));
+  }
+
+  /**
+   * The signatures the server holds for {@code tag}, as sent: not verified here (a trust set does
+   * that). Entries too malformed to parse are left out: they could not vouch for anything anyway.
+   */
+  List<ImageSignature> signatures(Tag tag) {
+    List<ImageSignature> out = new ArrayList<>();
+    for (JsonNode n : t.getJson("/v1/signatures/" + tag).path("signatures")) {
+      try {
+        out.add(SignatureJson.fromJson(tag, n));
+      } catch (CairnException | io.cairn.id.InvalidIdException e) {
+        // skipped: see above
+      }
+    }
+    return out;
   }
 
   /** The root of {@code ref}, checked against the digest when the ref names one. */

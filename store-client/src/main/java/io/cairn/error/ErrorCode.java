@@ -33,7 +33,17 @@ public enum ErrorCode {
   /** A write past an overlay's end, or a shrink without force. */
   OUT_OF_BOUNDS(416),
   /** The write would take the owner past their quota of unique overlay bytes. */
-  QUOTA_EXCEEDED(507);
+  QUOTA_EXCEEDED(507),
+  /**
+   * A signature that does not verify for the digest and tag it claims (an upload the server
+   * refuses, or a trusted key's signature a host finds broken).
+   */
+  SIGNATURE_INVALID(400),
+  /**
+   * A host with a trust set found no valid signature by a trusted key for what it was asked to
+   * pull. Raised by the client; the server never sends it.
+   */
+  UNTRUSTED(403);
 
   private final int httpStatus;
 

@@ -149,4 +149,52 @@ class BitRotTest {
     Cli.Result healed = Cli.run("verify", "--data", data.toString());
     assertEquals(0, healed.exit(), healed.toString());
   }
+
+  /** {@code cairn repair} re-supplies lost blocks and pages, from another server or from a local file. */
+  @Test
+  void repair_fromAnotherServer_andFromAFile_healsTheStore() throws Exception {
+    Path image = TestDisks.random(dir.resolve("r.raw"), 16L << 20, 77);
+    Path damaged = dir.resolve("damaged");
+    Path healthy = dir.resolve("healthy");
+    for (Path d : new Path[] {damaged, healthy}) {
+      assertEquals(0, Cli.run("import", image.toString(), "--name", "rep:1", "--data", d.toString()).exit());
+    }
+    for (int pass = 0; pass < 2; pass++) {
+      try (Store s = Store.open(damaged, Optional.empty())) {
+        ImageRoot root = s.index().root(s.index().tag(Tag.parse("rep:1")).orElseThrow().digest()).orElseThrow();
+        PageId pid = root.pageIds().stream().filter(p -> !p.isZero()).findFirst().orElseThrow();
+        IndexPage page = s.index().page(pid).orElseThrow();
+        byte[] enc = page.encoded().clone();
+        enc[8 + 7] ^= 0x10;
+        StoreTestAccess.putRawPage(s, pid, enc);
+        int hit = 0;
+        PageId last = root.pageIds().stream().filter(p -> !p.isZero()).reduce((a, b) -> b).orElseThrow();
+        for (BlockId id : s.index().page(last).orElseThrow().blockIds()) {
+          if (!id.isZero() && hit < 10) {
+            byte[] raw = StoreTestAccess.rawBlock(s, id).clone();
+            raw[0] ^= 0x7f;
+            StoreTestAccess.putRawBlock(s, id, raw);
+            hit++;
+          }
+        }
+      }
+      assertEquals(1, Cli.run("verify", "--data", damaged.toString()).exit(), "damage must be found");
+      Cli.Result r;
+      if (pass == 0) {
+        try (ServerProcess other = ServerProcess.start(healthy, dir.resolve("other-logs"))) {
+          r = Cli.run("repair", "--data", damaged.toString(), "--from", other.baseUri().toString(), "--token",
+              other.token());
+        }
+      } else {
+        r = Cli.run("repair", "--data", damaged.toString(), "--from", image.toString());
+      }
+      assertEquals(0, r.exit(), r.toString());
+      assertTrue(r.out().contains("store is healthy"), r.out());
+      Cli.Result ok = Cli.run("verify", "--data", damaged.toString());
+      assertEquals(0, ok.exit(), ok.toString());
+      Path out = dir.resolve("repaired" + pass + ".raw");
+      assertEquals(0, Cli.run("export", "rep:1", out.toString(), "--data", damaged.toString()).exit());
+      assertEquals(TestDisks.sha256(image), TestDisks.sha256(out));
+    }
+  }
 }

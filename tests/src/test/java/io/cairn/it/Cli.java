@@ -43,11 +43,19 @@ public final class Cli {
 
   /** Starts {@code cairn args} with stdout and stderr sent to files in {@code logDir}. */
   public static Process start(Path logDir, String name, String... args) throws IOException {
+    return start(logDir, name, java.util.Map.of(), args);
+  }
+
+  /** As {@link #start(Path, String, String...)}, with {@code env} added to the environment. */
+  public static Process start(Path logDir, String name, java.util.Map<String, String> env, String... args)
+      throws IOException {
     Files.createDirectories(logDir);
     ProcessBuilder pb = new ProcessBuilder(command(args));
     pb.environment().remove("CAIRN_DATA");
     pb.environment().remove("CAIRN_TOKEN");
+    pb.environment().remove("CAIRN_TRUST");
     serverToken(args).ifPresent(t -> pb.environment().put("CAIRN_TOKEN", t));
+    pb.environment().putAll(env);
     pb.redirectOutput(logDir.resolve(name + ".out").toFile());
     pb.redirectError(logDir.resolve(name + ".err").toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -66,9 +74,15 @@ public final class Cli {
 
   /** Runs {@code cairn args} to completion (at most two minutes). */
   public static Result run(String... args) throws IOException, InterruptedException {
+    return runWithEnv(java.util.Map.of(), args);
+  }
+
+  /** Runs {@code cairn args} with {@code env} added to its environment (e.g. CAIRN_TOKEN, CAIRN_TRUST). */
+  public static Result runWithEnv(java.util.Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     Path logs = Files.createTempDirectory("cairn-cli");
     try {
-      Process p = start(logs, "cmd", args);
+      Process p = start(logs, "cmd", env, args);
       if (!p.waitFor(2, TimeUnit.MINUTES)) {
         p.destroyForcibly();
         throw new AssertionError("cairn " + String.join(" ", args) + " did not finish in 2 minutes");

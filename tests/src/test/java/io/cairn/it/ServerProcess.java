@@ -42,7 +42,16 @@ public final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code cairn serve --data DIR --port 0 extra...} and waits (up to a minute) for its URL. */
   public static ServerProcess start(Path dataDir, Path logDir, String... extra) throws IOException, InterruptedException {
-    List<String> args = new ArrayList<>(List.of("serve", "--data", dataDir.toString(), "--port", "0"));
+    return startOnPort(dataDir, logDir, 0, extra);
+  }
+
+  /**
+   * As {@link #start}, on a given port: restarting a stopped server on its old port lets a client
+   * that keeps the URL (a mount, for example) reconnect.
+   */
+  public static ServerProcess startOnPort(Path dataDir, Path logDir, int port, String... extra)
+      throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("serve", "--data", dataDir.toString(), "--port", String.valueOf(port)));
     args.addAll(List.of(extra));
     Process p = Cli.start(logDir, "serve", args.toArray(String[]::new));
     Path out = logDir.resolve("serve.out");

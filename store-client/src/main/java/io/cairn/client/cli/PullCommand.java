@@ -5,6 +5,7 @@ import io.cairn.client.CairnClient;
 import io.cairn.client.PullOptions;
 import io.cairn.client.PullResult;
 import io.cairn.id.ImageRef;
+import io.cairn.sign.TrustSet;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,10 +34,22 @@ final class PullCommand implements Callable<Integer> {
   @Option(names = "--no-sync", description = "Do not fsync the file before renaming it into place.")
   boolean noSync;
 
+  @Option(names = "--trust", paramLabel = "KEYFILE.pub",
+      description = "Accept the image only if this key signed it (repeatable; env CAIRN_TRUST: colon-separated paths).")
+  List<Path> trust = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     ImageRef r = ImageRef.parse(ref);
-    PullOptions po = PullOptions.builder().seeds(seeds).sync(!noSync).build();
+    PullOptions.Builder pb = PullOptions.builder().seeds(seeds).sync(!noSync);
+    // The trust set is every key named by --trust and CAIRN_TRUST: a host-wide policy in the
+    // environment cannot be dropped by adding a key on the command line.
+    List<Path> keyFiles = new ArrayList<>(trust);
+    keyFiles.addAll(TrustSet.parsePathList(System.getenv("CAIRN_TRUST")));
+    if (!keyFiles.isEmpty()) {
+      pb.trust(TrustSet.load(keyFiles));
+    }
+    PullOptions po = pb.build();
     PullResult p;
     try (CairnClient c = opts.client(true); ProgressBridge bar = new ProgressBridge("pull", opts.json)) {
       p = c.pull(r, file, po, bar);
@@ -53,11 +66,14 @@ final class PullCommand implements Callable<Integer> {
       m.put("zeroBytes", p.zeroBytes());
       m.put("pagesFetched", p.pagesFetched());
       m.put("seconds", p.seconds());
+      m.put("signedBy", p.signature().map(s -> s.keyId().toHex()).orElse(null));
       Output.json(System.out, m);
     } else {
       System.out.printf("pulled %s (%s) %s: %s fetched, %s from cache, %s from seeds, %s zero — %.1f s%n", ref,
           p.digest(), Output.bytes(p.size()), Output.bytes(p.bytesFetched()), Output.bytes(p.bytesFromCache()),
           Output.bytes(p.bytesFromSeeds()), Output.bytes(p.zeroBytes()), p.seconds());
+      p.signature().ifPresent(s -> System.out.println("signature verified: " + s.tag() + " (" + s.digest()
+          + ") signed by trusted key " + s.keyId()));
     }
     return 0;
   }

@@ -8,6 +8,7 @@ import io.cairn.id.ImageRef;
 import io.cairn.server.gc.GarbageCollector;
 import io.cairn.server.gc.GcReport;
 import io.cairn.server.gc.ImageDeleter;
+import io.cairn.server.metrics.Metrics;
 import io.cairn.server.store.Store;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
@@ -23,11 +24,13 @@ final class AdminEndpoints {
 
   private final Store store;
   private final ServerCounters counters;
+  private final Metrics metrics;
   private final ReentrantLock oneAtATime = new ReentrantLock();
 
-  AdminEndpoints(Store store, ServerCounters counters) {
+  AdminEndpoints(Store store, ServerCounters counters, Metrics metrics) {
     this.store = store;
     this.counters = counters;
+    this.metrics = metrics;
   }
 
   /** {@code POST /v1/admin/gc[?grace=SECONDS]}: a full collection, answered when done. */
@@ -43,6 +46,7 @@ final class AdminEndpoints {
       oneAtATime.unlock();
     }
     counters.storeGeneration.incrementAndGet();
+    metrics.recordGc(Duration.ofMillis(r.millis()), r.bytesDeleted());
     Responses.json(ex, 200, json(r));
   }
 
@@ -60,7 +64,9 @@ final class AdminEndpoints {
     long t0 = System.nanoTime();
     var report = new io.cairn.server.verify.Verifier(store,
         new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine)).run();
-    Responses.json(ex, 200, report.toMap((System.nanoTime() - t0) / 1e9));
+    long nanos = System.nanoTime() - t0;
+    metrics.recordVerify(Duration.ofNanos(nanos), report.problems().size());
+    Responses.json(ex, 200, report.toMap(nanos / 1e9));
   }
 
   static Map<String, Object> json(GcReport r) {

@@ -2,18 +2,22 @@ package io.cairn.server.http;
 
 import io.cairn.error.ErrorCode;
 import io.cairn.server.auth.Access;
+import io.cairn.server.metrics.Metrics;
 import io.cairn.server.store.GcGuard;
 import java.util.concurrent.locks.Lock;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Maps a request path and method to an endpoint, and every failure to {@link ErrorMapper}. Image
  * names may contain '/', so image routes match by their last segment ({@code /disk}, {@code /root},
  * {@code /blocks}) and everything between is the reference; names are validated by the id types,
  * which reject '..', '%', NUL and upper case. Runs on a worker thread (behind a BlockingHandler).
+ * Every request is counted in {@link Metrics} under its route's template, never its raw path.
  */
 final class ApiRouter implements HttpHandler {
   /** One endpoint; {@code param} is the variable part of the path (an id, ref or tag), or "". */
@@ -26,6 +30,12 @@ final class ApiRouter implements HttpHandler {
   static final class Route {
     final Map<String, Action> methods = new LinkedHashMap<>();
     final Map<String, Access> access = new LinkedHashMap<>();
+    /** The path's shape, e.g. {@code /v1/images/{ref}/disk}: the metrics label. */
+    final String template;
+
+    Route(String template) {
+      this.template = template;
+    }
 
     /** {@code method} on this path runs {@code a} for callers that pass {@code level}. */
     Route on(String method, Access level, Action a) {
@@ -35,55 +45,93 @@ final class ApiRouter implements HttpHandler {
     }
   }
 
+  /** Label of requests no route matched; one value, so junk paths add no series. */
+  static final String UNMATCHED = "unmatched";
+
   private final Map<String, Route> exact = new LinkedHashMap<>();
+  /** Paths outside /v1 (only {@code /metrics}, where Prometheus looks by default). */
+  private final Map<String, Route> outside = new LinkedHashMap<>();
   private final Map<String, Route> prefixed = new LinkedHashMap<>();
+  /** Prefixes whose parameter may contain '/' (it is an image name). */
+  private final Set<String> namePrefixes = new HashSet<>();
   /** Per collection ("images", "overlays"): the item route under "" and sub-resources by suffix. */
   private final Map<String, Map<String, Route>> items = new LinkedHashMap<>();
   private final ServerCounters counters;
   private final Authenticator auth;
   private final GcGuard gc;
+  private final Metrics metrics;
 
-  ApiRouter(ServerCounters counters, Authenticator auth, GcGuard gc) {
+  ApiRouter(ServerCounters counters, Authenticator auth, GcGuard gc, Metrics metrics) {
     this.counters = counters;
     this.auth = auth;
     this.gc = gc;
+    this.metrics = metrics;
   }
 
   /** {@code /v1/<path>} exactly. */
   Route exact(String path) {
-    return exact.computeIfAbsent(path, p -> new Route());
+    return exact.computeIfAbsent(path, p -> new Route("/v1/" + p));
   }
 
-  /** {@code /v1/<prefix>/<param>} where param has no '/' unless {@code prefix} is "tags". */
-  Route prefixed(String prefix) {
-    return prefixed.computeIfAbsent(prefix, p -> new Route());
+  /** {@code /<path>} exactly, outside the versioned API. */
+  Route outside(String path) {
+    return outside.computeIfAbsent(path, p -> new Route("/" + p));
+  }
+
+  /** {@code /v1/<prefix>/<param>}, param without '/'; {@code param} names it in the template, e.g. "id". */
+  Route prefixed(String prefix, String param) {
+    return prefixed.computeIfAbsent(prefix, p -> new Route("/v1/" + p + "/{" + param + "}"));
+  }
+
+  /** {@code /v1/<prefix>/<name>:<tag>}: like {@link #prefixed}, but the parameter is an image name and may hold '/'. */
+  Route prefixedName(String prefix, String param) {
+    namePrefixes.add(prefix);
+    return prefixed(prefix, param);
   }
 
   /**
    * {@code /v1/<collection>/<item>/<suffix>}, or the item itself for suffix "". Items may contain
    * '/' (image names do), so the suffix is matched on the last segment only.
    */
-  Route item(String collection, String suffix) {
-    return items.computeIfAbsent(collection, c -> new LinkedHashMap<>()).computeIfAbsent(suffix, x -> new Route());
+  Route item(String collection, String param, String suffix) {
+    return items.computeIfAbsent(collection, c -> new LinkedHashMap<>()).computeIfAbsent(suffix,
+        x -> new Route("/v1/" + collection + "/{" + param + "}" + (x.isEmpty() ? "" : "/" + x)));
   }
 
   @Override
   public void handleRequest(HttpServerExchange ex) {
     counters.requests.incrementAndGet();
+    long started = System.nanoTime();
+    String[] template = {UNMATCHED};
+    // Recorded when the exchange ends, so the status is final (errors included) and the time
+    // covers the whole body, not just the handler's start.
+    ex.addExchangeCompleteListener((done, next) -> {
+      try {
+        metrics.recordRequest(done.getRequestMethod().toString(), template[0], done.getStatusCode(),
+            System.nanoTime() - started);
+      } finally {
+        next.proceed(); // a metrics failure must not leave the exchange unfinished
+      }
+    });
     try {
-      dispatch(ex);
+      dispatch(ex, template);
     } catch (Throwable t) {
       ErrorMapper.send(ex, t);
     }
   }
 
-  private void dispatch(HttpServerExchange ex) throws Exception {
+  private void dispatch(HttpServerExchange ex, String[] template) throws Exception {
     String path = ex.getRelativePath();
+    Route r = outside.get(path.startsWith("/") ? path.substring(1) : path);
+    if (r != null) {
+      run(ex, r, path, "", template);
+      return;
+    }
     if (!path.startsWith("/v1/")) {
       throw notFound(path);
     }
     String rest = path.substring(4);
-    Route r = exact.get(rest);
+    r = exact.get(rest);
     String param = "";
     if (r == null) {
       int slash = rest.indexOf('/');
@@ -106,7 +154,7 @@ final class ApiRouter implements HttpHandler {
       } else {
         r = prefixed.get(head);
         param = tail;
-        if (r != null && !head.equals("tags") && tail.indexOf('/') >= 0) {
+        if (r != null && !namePrefixes.contains(head) && tail.indexOf('/') >= 0) {
           throw notFound(path);
         }
       }
@@ -114,6 +162,11 @@ final class ApiRouter implements HttpHandler {
     if (r == null) {
       throw notFound(path);
     }
+    run(ex, r, path, param, template);
+  }
+
+  private void run(HttpServerExchange ex, Route r, String path, String param, String[] template) throws Exception {
+    template[0] = r.template;
     Action a = r.methods.get(ex.getRequestMethod().toString());
     if (a == null) {
       String allow = String.join(", ", r.methods.keySet());

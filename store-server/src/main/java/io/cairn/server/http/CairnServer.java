@@ -8,6 +8,7 @@ import static io.cairn.server.auth.Access.USER;
 
 import io.cairn.server.auth.UserRegistry;
 import io.cairn.server.image.Images;
+import io.cairn.server.metrics.Metrics;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.Store;
 import io.undertow.Undertow;
@@ -26,14 +27,26 @@ public final class CairnServer {
   private final Undertow undertow;
   private final GracefulShutdownHandler shutdown;
   private final InetSocketAddress address;
+  private final Metrics metrics;
 
   private CairnServer(Builder b) {
     Images images = new Images(b.store);
     ServerCounters counters = new ServerCounters();
+    metrics = b.metrics.orElseGet(Metrics::new);
+    metrics.monitorStore(images);
+    metrics.byteCounter("cairn.served", "Body bytes of the disk and block endpoints as sent (after zstd);"
+        + " /v1/stats bytesServed", counters.bytesServed);
+    metrics.byteCounter("cairn.block.served", "Uncompressed block payload bytes sent by the block endpoints;"
+        + " /v1/stats blockBytesServed", counters.blockBytesServed);
+    metrics.byteCounter("cairn.block.received", "Block payload bytes received by valid uploads;"
+        + " /v1/stats blockBytesReceived", counters.blockBytesReceived);
+    metrics.byteCounter("cairn.overlay.written", "Bytes accepted by overlay writes, before dedup",
+        counters.overlayBytesWritten);
     UserRegistry users = b.users;
     Overlays overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
-    ApiRouter router = routes(images, overlays, b.maxBodyBytes, counters, new Authenticator(b.users, b.anonymousRead));
+    ApiRouter router = routes(images, overlays, b.maxBodyBytes, counters,
+        new Authenticator(b.users, b.anonymousRead), metrics);
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns.
     shutdown = new GracefulShutdownHandler(new BlockingHandler(router));
@@ -54,8 +67,8 @@ public final class CairnServer {
   }
 
   static ApiRouter routes(Images images, Overlays overlays, long maxBody, ServerCounters counters,
-      Authenticator auth) {
-    ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard());
+      Authenticator auth, Metrics metrics) {
+    ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics);
     StatusEndpoints status = new StatusEndpoints(images, counters);
     DiskEndpoint disk = new DiskEndpoint(images, counters);
     BlockEndpoints blocks = new BlockEndpoints(images, counters);
@@ -65,36 +78,41 @@ public final class CairnServer {
     PageMissingEndpoint pagesMissing = new PageMissingEndpoint(images.store().index());
     r.exact("health").on("GET", PUBLIC, (ex, p) -> status.health(ex)).on("HEAD", PUBLIC, (ex, p) -> status.health(ex));
     r.exact("stats").on("GET", READ, (ex, p) -> status.stats(ex));
+    // READ like /v1/stats, which shows the same totals: a scraper needs a token (any role) unless
+    // the server runs with --anonymous-read.
+    r.outside("metrics").on("GET", READ, (ex, p) -> MetricsEndpoint.get(ex, metrics));
     // Blocks are named by their hash, so reading one needs its id, i.e. its content: READ is enough.
     r.exact("blocks").on("POST", PUBLISH, (ex, p) -> upload.upload(ex));
     r.exact("blocks/missing").on("POST", PUBLISH, (ex, p) -> blocks.missing(ex));
     r.exact("blocks/fetch").on("POST", READ, (ex, p) -> blocks.fetch(ex));
-    r.prefixed("blocks").on("GET", READ, blocks::getOne).on("HEAD", READ, blocks::getOne);
+    r.prefixed("blocks", "id").on("GET", READ, blocks::getOne).on("HEAD", READ, blocks::getOne);
     r.exact("pages").on("POST", PUBLISH, (ex, p) -> index.putPages(ex));
     r.exact("pages/missing").on("POST", PUBLISH, (ex, p) -> pagesMissing.missing(ex));
-    r.prefixed("pages").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
+    r.prefixed("pages", "id").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
     r.exact("images").on("GET", READ, (ex, p) -> tags.listImages(ex));
-    AdminEndpoints admin = new AdminEndpoints(images.store(), counters);
+    AdminEndpoints admin = new AdminEndpoints(images.store(), counters, metrics);
     // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
     // even a malformed one like "sha256:", answered 405 instead of the GET's status.
-    r.item("images", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
+    r.item("images", "ref", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
         .on("PUT", PUBLISH, index::commit).on("DELETE", PUBLISH, admin::deleteImage);
     r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
     r.exact("admin/verify").on("POST", ADMIN, (ex, p) -> admin.verify(ex));
-    r.item("images", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
-    r.item("images", "root").on("GET", READ, index::getRoot).on("HEAD", READ, index::getRoot);
-    r.item("images", "blocks").on("GET", READ, blocks::imageBlocks);
+    r.item("images", "ref", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
+    r.item("images", "ref", "root").on("GET", READ, index::getRoot).on("HEAD", READ, index::getRoot);
+    r.item("images", "ref", "blocks").on("GET", READ, blocks::imageBlocks);
     r.exact("tags").on("GET", READ, (ex, p) -> tags.list(ex));
-    r.prefixed("tags").on("GET", READ, tags::get).on("PUT", PUBLISH, tags::put).on("DELETE", PUBLISH, tags::delete);
+    r.prefixedName("tags", "tag").on("GET", READ, tags::get).on("PUT", PUBLISH, tags::put).on("DELETE", PUBLISH, tags::delete);
+    SignatureEndpoints signatures = new SignatureEndpoints(images);
+    r.prefixedName("signatures", "tag").on("GET", READ, signatures::list).on("PUT", PUBLISH, signatures::put);
     OverlayEndpoints ov = new OverlayEndpoints(overlays, disk, images.store().index(), maxBody, counters);
     r.exact("overlays").on("GET", USER, (ex, p) -> ov.list(ex)).on("POST", USER, (ex, p) -> ov.create(ex));
-    r.item("overlays", "").on("GET", USER, ov::info).on("DELETE", USER, ov::delete);
-    r.item("overlays", "disk").on("GET", USER, ov::readDisk).on("HEAD", USER, ov::readDisk)
+    r.item("overlays", "name", "").on("GET", USER, ov::info).on("DELETE", USER, ov::delete);
+    r.item("overlays", "name", "disk").on("GET", USER, ov::readDisk).on("HEAD", USER, ov::readDisk)
         .on("PUT", USER, ov::writeDisk);
-    r.item("overlays", "map").on("GET", USER, ov::map);
-    r.item("overlays", "resize").on("POST", USER, ov::resize);
-    r.item("overlays", "reset").on("POST", USER, ov::reset);
-    r.item("overlays", "snapshot").on("POST", USER, ov::snapshot);
+    r.item("overlays", "name", "map").on("GET", USER, ov::map);
+    r.item("overlays", "name", "resize").on("POST", USER, ov::resize);
+    r.item("overlays", "name", "reset").on("POST", USER, ov::reset);
+    r.item("overlays", "name", "snapshot").on("POST", USER, ov::snapshot);
     return r;
   }
 
@@ -109,6 +127,14 @@ public final class CairnServer {
 
   public int port() {
     return address.getPort();
+  }
+
+  /**
+   * The server's meters: maintenance jobs running in this process report their runs here
+   * ({@link Metrics#recordGc}, {@link Metrics#recordVerify}), and {@code GET /metrics} shows them.
+   */
+  public Metrics metrics() {
+    return metrics;
   }
 
   /**
@@ -139,6 +165,7 @@ public final class CairnServer {
     private long maxBodyBytes = 64L << 20;
     private final UserRegistry users;
     private boolean anonymousRead;
+    private Optional<Metrics> metrics = Optional.empty();
 
     private Builder(Store store) {
       this.store = store;
@@ -148,6 +175,12 @@ public final class CairnServer {
     /** Lets requests without a token read templates (never overlays); off by default. */
     public Builder anonymousRead(boolean on) {
       this.anonymousRead = on;
+      return this;
+    }
+
+    /** Meters to record into (default: a new {@link Metrics}); lets a caller create them before the server. */
+    public Builder metrics(Metrics m) {
+      this.metrics = Optional.of(m);
       return this;
     }
 

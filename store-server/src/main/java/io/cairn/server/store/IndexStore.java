@@ -35,7 +35,10 @@ public interface IndexStore {
   /** Every stored image version. */
   List<ImageDigest> images();
 
-  /** Removes a tag; the image version it pointed at stays. Returns false if there was none. */
+  /**
+   * Removes a tag and the signatures stored for it; the image version it pointed at stays. Returns
+   * false if there was none.
+   */
   boolean deleteTag(Tag tag);
 
   /**

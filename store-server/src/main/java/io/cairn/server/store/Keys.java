@@ -62,6 +62,29 @@ final class Keys {
     return k;
   }
 
+  /**
+   * Signature key: the tag key, 0x00, then the key id (8 raw bytes). Tags contain no 0x00, so the
+   * prefix {@code name 0 tag 0} holds exactly one tag's signatures ("v1" never matches "v10").
+   */
+  static byte[] signature(Tag t, io.cairn.sign.KeyId id) {
+    byte[] p = signaturePrefix(t);
+    byte[] k = java.util.Arrays.copyOf(p, p.length + io.cairn.sign.KeyId.LENGTH);
+    id.copyRawTo(k, p.length);
+    return k;
+  }
+
+  static byte[] signaturePrefix(Tag t) {
+    byte[] k = tag(t);
+    return java.util.Arrays.copyOf(k, k.length + 1);
+  }
+
+  /** The first key after every key that starts with {@link #signaturePrefix}: the prefix with its 0x00 made 0x01. */
+  static byte[] signaturePrefixEnd(Tag t) {
+    byte[] k = signaturePrefix(t);
+    k[k.length - 1] = 1;
+    return k;
+  }
+
   static Tag tag(byte[] key) {
     for (int i = 0; i < key.length; i++) {
       if (key[i] == 0) {

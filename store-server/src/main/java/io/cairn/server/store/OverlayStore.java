@@ -47,6 +47,9 @@ public interface OverlayStore {
 
   Totals totals();
 
+  /** How many overlays there are (reads the records only, not the profiles). */
+  long count();
+
   /** Reads under one RocksDB snapshot. */
   interface View extends AutoCloseable {
     Optional<OverlayRecord> get(UserName owner, OverlayName name);

@@ -27,8 +27,8 @@ import org.rocksdb.WriteOptions;
  * <p>Column families: {@code blocks} (block id → bytes), {@code pages} (page id → encoded page),
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
  * (counters, merged with {@code uint64add}), {@code block_keys} (block id → empty: presence),
- * {@code overlays} (owner 0 name → overlay record) and {@code profiles} (overlay id, block number →
- * block id).
+ * {@code overlays} (owner 0 name → overlay record), {@code profiles} (overlay id, block number →
+ * block id) and {@code signatures} (name 0 tag 0 key id → signature).
  */
 final class RocksBackend implements AutoCloseable {
   static {
@@ -36,7 +36,7 @@ final class RocksBackend implements AutoCloseable {
   }
 
   private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys", "overlays", "profiles",
-      "quarantine"};
+      "quarantine", "signatures"};
   static final byte[] EMPTY = new byte[0];
 
   final RocksDB db;
@@ -57,6 +57,8 @@ final class RocksBackend implements AutoCloseable {
   final ColumnFamilyHandle profiles;
   /** {@code 'b'|'p'} + id → the bytes verify found corrupt, kept for inspection; no longer served. */
   final ColumnFamilyHandle quarantine;
+  /** Name 0 tag 0 key id (8 bytes) → a publisher's signature of the digest under that tag. */
+  final ColumnFamilyHandle signatures;
   /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
   final WriteOptions logged = new WriteOptions();
   /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
@@ -106,6 +108,8 @@ final class RocksBackend implements AutoCloseable {
     overlays = handles.get(7);
     profiles = handles.get(8);
     quarantine = handles.get(9);
+    // Stores made before signed tags get the family on open (create_missing_column_families).
+    signatures = handles.get(10);
   }
 
   private ColumnFamilyOptions options(String family, LRUCache cache) {
@@ -147,7 +151,7 @@ final class RocksBackend implements AutoCloseable {
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine));
+      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine, signatures));
     } catch (RocksDBException e) {
       throw storageError("flush", e);
     }

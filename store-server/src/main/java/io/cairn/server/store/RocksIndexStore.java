@@ -188,6 +188,8 @@ final class RocksIndexStore implements IndexStore {
     }
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.tags, Keys.tag(tag));
+      // Signatures vouch for a digest under this tag; a tag made again later starts unsigned.
+      b.deleteRange(rocks.signatures, Keys.signaturePrefix(tag), Keys.signaturePrefixEnd(tag));
       rocks.write(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete a tag", e);

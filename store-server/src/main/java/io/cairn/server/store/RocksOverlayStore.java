@@ -95,6 +95,17 @@ final class RocksOverlayStore implements OverlayStore {
   }
 
   @Override
+  public long count() {
+    long n = 0;
+    try (RocksIterator it = rocks.db.newIterator(rocks.overlays)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Override
   public void delete(OverlayRecord overlay) {
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.overlays, Keys.overlay(overlay.owner(), overlay.name()));

@@ -19,6 +19,7 @@ public final class Store implements AutoCloseable {
   private final RocksBlockStore blocks;
   private final RocksIndexStore index;
   private final RocksOverlayStore overlays;
+  private final RocksSignatureStore signatures;
   private final GcGuard guard = new GcGuard();
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
@@ -28,6 +29,7 @@ public final class Store implements AutoCloseable {
     this.blocks = new RocksBlockStore(rocks, header.blockSize(), guard);
     this.index = new RocksIndexStore(rocks);
     this.overlays = new RocksOverlayStore(rocks);
+    this.signatures = new RocksSignatureStore(rocks);
   }
 
   /**
@@ -85,6 +87,10 @@ public final class Store implements AutoCloseable {
 
   public OverlayStore overlays() {
     return overlays;
+  }
+
+  public SignatureStore signatures() {
+    return signatures;
   }
 
   /** Coordinates garbage collection with writers in this process. */

@@ -1,12 +1,17 @@
 package io.cairn.server.store;
 
 import io.cairn.id.BlockId;
+import io.cairn.id.Tag;
+import io.cairn.sign.KeyId;
 import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.rocksdb.RocksDBException;
 
 /**
  * Fault injection for tests: writes raw bytes under a block's key, bypassing the inserter's hash
- * check, as disk corruption or a buggy writer would. Never used by the product.
+ * check, as disk corruption or a buggy writer would; moves signature records between tags, as an
+ * attacker with the data directory could. Never used by the product.
  */
 public final class StoreTestAccess {
   private StoreTestAccess() {}
@@ -18,6 +23,29 @@ public final class StoreTestAccess {
       rocks.db.put(rocks.blocks, rocks.synced, id.toRaw(), bytes);
     } catch (RocksDBException e) {
       throw new IllegalStateException("cannot write a raw block", e);
+    }
+  }
+
+  /**
+   * Copies key {@code key}'s stored signature of {@code from} to {@code to}, as someone editing the
+   * database would. With {@code relabel} the tag inside the record is rewritten to {@code to} as
+   * well, so the record claims to be a signature of {@code to}.
+   */
+  public static void copySignature(Store store, Tag from, Tag to, KeyId key, boolean relabel) {
+    try {
+      RocksBackend rocks = rocks(store);
+      byte[] v = rocks.db.get(rocks.signatures, Keys.signature(from, key));
+      if (v == null) {
+        throw new IllegalStateException("no signature of " + from + " by " + key);
+      }
+      if (relabel) {
+        byte[] tag = to.toString().getBytes(StandardCharsets.UTF_8);
+        v = Arrays.copyOf(v, RocksSignatureStore.FIXED + tag.length);
+        System.arraycopy(tag, 0, v, RocksSignatureStore.FIXED, tag.length);
+      }
+      rocks.db.put(rocks.signatures, rocks.synced, Keys.signature(to, key), v);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot copy a signature", e);
     }
   }
 

@@ -1,0 +1,12 @@
+package io.cairn.fuse.cli;
+
+import io.cairn.cli.CommandProvider;
+import java.util.List;
+
+/** Registers {@code cairn mount} (META-INF/services). */
+public final class FuseCommands implements CommandProvider {
+  @Override
+  public List<Object> commands() {
+    return List.of(new MountCommand());
+  }
+}

@@ -1,0 +1,103 @@
+package io.cairn.fuse.cli;
+
+import io.cairn.client.CairnClient;
+import io.cairn.client.cache.BlockCache;
+import io.cairn.error.InvalidInputException;
+import io.cairn.fuse.EventLog;
+import io.cairn.fuse.MountSession;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "mount", mixinStandardHelpOptions = true,
+    description = {"Mount the server's images and your overlays at MOUNTPOINT, in the foreground.",
+        "Stop with Ctrl-C, SIGTERM or fusermount -u MOUNTPOINT.",
+        "  images/NAME/TAG.raw  read-only, fetched block by block as it is read",
+        "  overlays/NAME.raw    read-write; writes go to a local journal first",
+        "New tags and overlays appear within 5 s. See docs/fuse.md."})
+final class MountCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
+  Path mountPoint;
+
+  @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
+      description = "Cairn server (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
+  String server;
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:CAIRN_TOKEN}",
+      description = "Bearer token (env CAIRN_TOKEN); overlays shown are this token's user's.")
+  String token;
+
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "Block cache and overlay journals (default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn).")
+  Path cache;
+
+  @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "20G",
+      description = "Block cache size limit, e.g. 512M, 20G (default: ${DEFAULT-VALUE}).")
+  String cacheSize;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "A read that needs the server fails with EIO after this long without an answer"
+          + " (default: ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Option(names = "--read-ahead", paramLabel = "SIZE", defaultValue = "4M",
+      description = "Most bytes fetched ahead of sequential reads; 0 turns read-ahead off (default: ${DEFAULT-VALUE}).")
+  String readAhead;
+
+  @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
+      description = "Requests in flight at once (default: ${DEFAULT-VALUE}).")
+  int parallel;
+
+  @Option(names = "--flush-interval", paramLabel = "SECONDS", defaultValue = "1",
+      description = "Send overlay writes from the local journal to the server this often; fsync and close send"
+          + " them at once (default: ${DEFAULT-VALUE}).")
+  int flushInterval;
+
+  /** Test hook: keep overlay writes in the journal until unmount (or a crash). */
+  @Option(names = "--flush-hold", hidden = true)
+  boolean flushHold;
+
+  @Option(names = "--allow-other", description = "Let other users (e.g. a qemu user) open the files (FUSE allow_other).")
+  boolean allowOther;
+
+  @Option(names = "--trust", paramLabel = "KEYFILE.pub",
+      description = "Show only images whose tag is signed by one of these keys (repeatable; also env CAIRN_TRUST,"
+          + " colon-separated). Unsigned or untrusted tags are hidden and logged.")
+  java.util.List<Path> trust = new java.util.ArrayList<>();
+
+  @Override
+  public Integer call() throws java.io.IOException {
+    java.util.List<Path> keyFiles = new java.util.ArrayList<>(trust);
+    keyFiles.addAll(io.cairn.sign.TrustSet.parsePathList(System.getenv("CAIRN_TRUST")));
+    java.util.Optional<io.cairn.sign.TrustSet> trustSet = keyFiles.isEmpty() ? java.util.Optional.empty()
+        : java.util.Optional.of(io.cairn.sign.TrustSet.load(keyFiles));
+    if (timeoutSeconds < 1) {
+      throw new InvalidInputException("--timeout must be at least 1 second");
+    }
+    URI uri;
+    try {
+      uri = URI.create(server);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070");
+    }
+    Path cacheDir = cache != null ? cache : BlockCache.defaultDir();
+    Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    try (CairnClient client = CairnClient.builder().endpoint(uri).token(token).connectTimeout(timeout)
+        .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
+        .readAhead(parseSize(readAhead)).build()) {
+      new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
+          flushHold, new EventLog(System.err), trustSet).run();
+    }
+    return 0;
+  }
+
+  static long parseSize(String s) {
+    return io.cairn.cli.Sizes.parse(s);
+  }
+
+}
