@@ -57,7 +57,7 @@ fi
 start_server "$S"
 MNT="$WORK/mnt"; mkdir -p "$MNT"; MPID=""
 FILE="$MNT/images/bench/base/v1.raw"
-CLEANUP_EXTRA='[[ -n "$MPID" ]] && stop_pid "$MPID"; mountpoint -q "$MNT" 2>/dev/null && fusermount -u -z "$MNT"'
+CLEANUP_EXTRA='if [[ -n "$MPID" ]]; then stop_pid "$MPID"; fi; if mountpoint -q "$MNT" 2>/dev/null; then fusermount -u -z "$MNT"; fi'
 
 mount_bridge() {  # mount_bridge CACHE: starts `cairn mount` in the background; sets MPID
   CAIRN_TOKEN="$TOKEN" "$BENCH_ROOT/cairn" mount "$MNT" --server "$URL" --cache "$1" \

@@ -265,7 +265,7 @@ bench_cleanup() {
   fi
   for p in "${SERVER_PIDS[@]}"; do stop_pid "$p"; done
   if [[ -n "${NGINX_PIDFILE:-}" && -s "$NGINX_PIDFILE" ]]; then stop_pid "$(cat "$NGINX_PIDFILE")"; fi
-  [[ -n "${CLEANUP_EXTRA:-}" ]] && eval "$CLEANUP_EXTRA"
+  if [[ -n "${CLEANUP_EXTRA:-}" ]]; then eval "$CLEANUP_EXTRA" || true; fi
   if [[ ${KEEP_WORK:-0} = 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 
