@@ -30,14 +30,17 @@ public final class MountSession {
   private final boolean holdFlush;
   private final EventLog log;
   private final java.util.Optional<io.cairn.sign.TrustSet> trust;
+  private final java.util.Optional<Path> metricsFile;
 
   /**
    * {@code flushInterval}: how often overlay journals are sent in the background; {@code
    * holdFlush}: send them only at unmount (for tests that crash the bridge with unflushed writes).
    */
   public MountSession(CairnClient client, Path mountPoint, Path cacheDir, boolean allowOther, Duration flushInterval,
-      boolean holdFlush, EventLog log, java.util.Optional<io.cairn.sign.TrustSet> trust) {
+      boolean holdFlush, EventLog log, java.util.Optional<io.cairn.sign.TrustSet> trust,
+      java.util.Optional<Path> metricsFile) {
     this.trust = trust;
+    this.metricsFile = metricsFile;
     this.flushInterval = flushInterval;
     this.holdFlush = holdFlush;
     this.client = client;
@@ -59,6 +62,7 @@ public final class MountSession {
     Catalog catalog = new Catalog(client, () -> client.overlays().list().stream().map(OverlayEntry::new).toList(),
         log, health, filter);
     Tree first = catalog.load(); // no listing, no mount: the error says why (server, token)
+    java.util.Optional<MetricsFile> metrics = metricsFile.map(f -> new MetricsFile(client, f));
     Volumes volumes = new Volumes(client, cacheDir, health, log);
     volumes.replay(first.overlays());
     Flusher flusher = new Flusher(volumes::all, flushInterval, holdFlush);
@@ -78,6 +82,7 @@ public final class MountSession {
         if (!cleaned) {
           cleaned = true;
           finish(flusher, volumes);
+          metrics.ifPresent(MetricsFile::close);
           if (live.get()) {
             log.event("unmount", "unmounted " + mountPoint + " (" + fs.openHandles() + " handles were open)");
           }

@@ -51,6 +51,9 @@ final class BlockFetcher implements AutoCloseable {
   private final Map<BlockId, Pending> inflight = new ConcurrentHashMap<>();
   private final AtomicLong fetchedBytes = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
+  /** Block lookups by lazy readers that the local cache answered, and that it could not. */
+  final AtomicLong cacheHits = new AtomicLong();
+  final AtomicLong cacheMisses = new AtomicLong();
 
   /** A block some batch is fetching; readers wait on {@link #done}. */
   private static final class Pending {

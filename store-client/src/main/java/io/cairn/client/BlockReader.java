@@ -80,6 +80,7 @@ final class BlockReader {
         if (from == 0 && to == bs) {
           if (fetcher.cache().get().read(id, dst, at, bs)) {
             fromCache.addAndGet(bs);
+            fetcher.cacheHits.incrementAndGet();
             continue;
           }
         } else {
@@ -89,9 +90,11 @@ final class BlockReader {
           if (fetcher.cache().get().read(id, tmp, 0, bs)) {
             System.arraycopy(tmp, from, dst, at, to - from);
             fromCache.addAndGet(to - from);
+            fetcher.cacheHits.incrementAndGet();
             continue;
           }
         }
+        fetcher.cacheMisses.incrementAndGet();
       }
       missing.computeIfAbsent(id, k -> new ArrayList<>(1)).add(i);
     }

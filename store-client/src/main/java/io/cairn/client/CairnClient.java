@@ -123,6 +123,17 @@ public final class CairnClient implements AutoCloseable {
     return new OverlayReader(name, index, new BlockReader(index, fetcher, readAheadBytes, requestTimeout.toNanos()));
   }
 
+  /** Block lookups by this client's lazy readers: answered by the local cache, or not. */
+  public record CacheCounters(long hits, long misses) {
+    public double hitRatio() {
+      return hits + misses == 0 ? 0 : (double) hits / (hits + misses);
+    }
+  }
+
+  public CacheCounters cacheCounters() {
+    return new CacheCounters(fetcher.cacheHits.get(), fetcher.cacheMisses.get());
+  }
+
   /** Block payload bytes lazy readers of this client have received from the server so far. */
   public long blockBytesFetched() {
     return fetcher.fetchedBytes();

@@ -65,6 +65,11 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--allow-other", description = "Let other users (e.g. a qemu user) open the files (FUSE allow_other).")
   boolean allowOther;
 
+  @Option(names = "--metrics-file", paramLabel = "FILE",
+      description = "Write the block cache's hits, misses and hit ratio here in Prometheus text every 10 s"
+          + " (for node_exporter's textfile collector).")
+  Path metricsFile;
+
   @Option(names = "--trust", paramLabel = "KEYFILE.pub",
       description = "Show only images whose tag is signed by one of these keys (repeatable; also env CAIRN_TRUST,"
           + " colon-separated). Unsigned or untrusted tags are hidden and logged.")
@@ -91,7 +96,7 @@ final class MountCommand implements Callable<Integer> {
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
         .readAhead(parseSize(readAhead)).build()) {
       new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
-          flushHold, new EventLog(System.err), trustSet).run();
+          flushHold, new EventLog(System.err), trustSet, java.util.Optional.ofNullable(metricsFile)).run();
     }
     return 0;
   }
