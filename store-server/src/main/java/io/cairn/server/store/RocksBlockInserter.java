@@ -40,9 +40,9 @@ final class RocksBlockInserter implements BlockInserter {
     }
     int len = store.blockSize().bytes();
     try {
-      byte[] key = id.toRaw();
-      batch.put(rocks.blocks, key, java.util.Arrays.copyOfRange(data, off, off + len));
-      batch.put(rocks.blockKeys, key, Keys.touchValue(System.currentTimeMillis()));
+      long seq = store.allocateSeq();
+      batch.put(rocks.blockData, Keys.seqKey(seq), java.util.Arrays.copyOfRange(data, off, off + len));
+      batch.put(rocks.blockKeys, id.toRaw(), Keys.blockKeyValue(System.currentTimeMillis(), seq));
     } catch (RocksDBException e) {
       store.pending.remove(id);
       throw RocksBackend.storageError("buffer a block", e);
