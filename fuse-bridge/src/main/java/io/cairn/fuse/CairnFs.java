@@ -6,6 +6,8 @@ import io.cairn.error.CairnException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
@@ -68,6 +70,18 @@ final class CairnFs extends FuseStubFS {
     } catch (IOException | RuntimeException e) {
       return 0;
     }
+  }
+
+  /**
+   * Mounts at {@code mountPoint} with libfuse {@code options} and serves requests on JVM threads
+   * ({@link FuseLoop}) until unmounted; false when libfuse refused to mount.
+   */
+  boolean serve(Path mountPoint, List<String> options) throws InterruptedException {
+    List<String> argv = new ArrayList<>(List.of("cairn", "-f", mountPoint.toAbsolutePath().toString()));
+    argv.addAll(options);
+    this.mountPoint = mountPoint;
+    mounted.set(true);
+    return FuseLoop.run(fuseOperations, argv.toArray(String[]::new));
   }
 
   int openHandles() {

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import ru.serce.jnrfuse.FuseException;
 
 /**
  * One mount, in the foreground: lists the server, mounts, serves until unmounted, then cleans up.
@@ -109,12 +108,14 @@ public final class MountSession {
     Runtime.getRuntime().addShutdownHook(hook);
     flusher.start();
     try {
+      boolean mounted;
       try {
-        fs.mount(mountPoint, true, false, fuseOptions().toArray(String[]::new));
-      } catch (FuseException e) {
-        throw cannotMount(e);
+        mounted = fs.serve(mountPoint, fuseOptions());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        mounted = live.get();
       }
-      if (!live.get()) {
+      if (!mounted || !live.get()) {
         throw cannotMount(null);
       }
     } finally {
