@@ -49,8 +49,12 @@ final class CairnFs extends FuseStubFS {
   private final Volumes volumes;
   private final Flusher flusher;
 
+  private final boolean allowShrink;
+
+  /** {@code allowShrink}: truncate(2) may make an overlay smaller (see {@link OverlayVolume#resize}). */
   CairnFs(Catalog catalog, CairnClient client, Volumes volumes, Flusher flusher, ServerHealth health, EventLog log,
-      Path cacheDir, Runnable onMounted) {
+      Path cacheDir, boolean allowShrink, Runnable onMounted) {
+    this.allowShrink = allowShrink;
     this.onMounted = onMounted;
     this.volumes = volumes;
     this.flusher = flusher;
@@ -137,7 +141,8 @@ final class CairnFs extends FuseStubFS {
       stat.st_size.set(d.names().size());
       return;
     }
-    long size = n instanceof Tree.ImageFile f ? f.size() : ((Tree.OverlayFile) n).size();
+    long size = n instanceof Tree.ImageFile f ? f.size()
+        : volumes.size(((Tree.OverlayFile) n).overlay().info()).orElse(((Tree.OverlayFile) n).size());
     stat.st_mode.set(FileStat.S_IFREG | (n instanceof Tree.ImageFile ? 0444 : 0644));
     stat.st_nlink.set(1);
     stat.st_size.set(size);
@@ -285,16 +290,44 @@ final class CairnFs extends FuseStubFS {
     return 0;
   }
 
+  /** truncate(2), and open with O_TRUNC: resizes an overlay (grow; shrink only with --allow-shrink). */
   @Override
   public int truncate(String path, @off_t long size) {
-    Tree.Node n = catalog.current().get(path);
-    if (n == null) {
-      return -ErrorCodes.ENOENT();
+    try {
+      Tree.Node n = catalog.current().get(path);
+      if (n == null) {
+        return -ErrorCodes.ENOENT();
+      }
+      if (!(n instanceof Tree.OverlayFile o)) {
+        return n instanceof Tree.Dir ? -ErrorCodes.EISDIR() : -ErrorCodes.EPERM(); // image versions are immutable
+      }
+      OverlayVolume v;
+      try {
+        v = volumes.get(o.overlay().info());
+      } catch (CairnException e) {
+        return Errors.failed(e, "truncate of " + path.substring(1), health, log);
+      } catch (IOException e) {
+        log.error("journal-open", "truncate of " + path.substring(1) + " failed: its journal: " + e.getMessage());
+        return -ErrorCodes.EIO();
+      }
+      return v.resize(size, allowShrink);
+    } catch (RuntimeException e) {
+      return Errors.bug(e, "truncate " + path, log);
     }
-    if (n instanceof Tree.OverlayFile o && o.size() == size) {
-      return 0; // O_TRUNC-free opens of tools that "truncate" to the current size
+  }
+
+  /** ftruncate(2) on an open overlay file. */
+  @Override
+  public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+    OpenFile f = handles.get(fi.fh.get());
+    if (f == null) {
+      return truncate(path, size);
     }
-    return n instanceof Tree.Dir ? -ErrorCodes.EISDIR() : -ErrorCodes.EPERM();
+    try {
+      return f instanceof OverlayHandle h ? h.truncate(size, allowShrink) : -ErrorCodes.EPERM();
+    } catch (RuntimeException e) {
+      return Errors.bug(e, "ftruncate " + path, log);
+    }
   }
 
   @Override

@@ -55,9 +55,9 @@ public final class StartupTraining {
       }, log, health, l -> l);
       Tree tree = catalog.load();
       tree.get("/images/training/image/v1.raw");
-      Volumes volumes = new Volumes(client, cache, health, log);
+      Volumes volumes = new Volumes(client, cache, health, log, OverlayVolume.JournalLimit.NONE);
       new CairnFs(catalog, client, volumes, new Flusher(volumes::all, java.time.Duration.ofSeconds(1), true), health,
-          log, cache, () -> { }); // loads libfuse and builds jnr-fuse's callbacks
+          log, cache, false, () -> { }); // loads libfuse and builds jnr-fuse's callbacks
       io.cairn.block.BlockHasher.hashBlock(new byte[4096], 0, 4096);
       new java.util.zip.CRC32C().update(new byte[1]);
     } catch (RuntimeException | LinkageError e) {
