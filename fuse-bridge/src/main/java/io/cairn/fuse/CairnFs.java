@@ -40,8 +40,9 @@ final class CairnFs extends FuseStubFS {
   private final long gid;
   private final CacheCoherence coherence = new CacheCoherence();
   /**
-   * Transfer buffers. Not thread-locals: jffi attaches a libfuse thread to the JVM anew for each of
-   * its first 1,000 callbacks, so a thread-local would be allocated again on nearly every call.
+   * Transfer buffers. (They were pooled rather than thread-local because jffi attached libfuse's
+   * own threads anew for each of their first 1,000 callbacks; {@link FuseLoop} threads stay
+   * attached, and the pool costs no more.)
    */
   private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> buffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
