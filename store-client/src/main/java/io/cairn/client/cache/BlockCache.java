@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 /**
  * A content-addressed cache of blocks and index pages in append-only pack files under
@@ -144,6 +145,43 @@ public final class BlockCache implements AutoCloseable {
       return false;
     }
     touch(e.pack());
+    return true;
+  }
+
+  /**
+   * Like {@link #read(Sha256Id, byte[], int, int)}, for readers that come back to the same blocks
+   * (the FUSE bridge): copies from a mapping of the pack, and hashes a record with SHA-256 only the
+   * first time this process reads it. It then remembers the record's CRC32C, and later reads
+   * compare that instead, so a record damaged on disk since is still a miss, never bad data.
+   */
+  public boolean readVerifiedOnce(Sha256Id id, byte[] dst, int off, int len) {
+    Pack.Entry e = entries.get(id);
+    if (e == null || e.length() != len) {
+      return false;
+    }
+    Pack p = e.pack();
+    try {
+      if (!p.readMapped(e.offset(), dst, off, len)) {
+        entries.remove(id, e);
+        return false;
+      }
+    } catch (IOException | InternalError x) { // InternalError: the mapped file was cut short under us (SIGBUS)
+      entries.remove(id, e);
+      return false;
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(dst, off, len);
+    int c = (int) crc.getValue();
+    int known = p.verified.check((int) e.offset(), c);
+    if (known == VerifiedRecords.CHANGED
+        || (known == VerifiedRecords.UNKNOWN && BlockHasher.hashBlock(dst, off, len).compareTo(id) != 0)) {
+      entries.remove(id, e); // damaged on disk: forget it, so it is fetched and cached again
+      return false;
+    }
+    if (known == VerifiedRecords.UNKNOWN) {
+      p.verified.put((int) e.offset(), c);
+    }
+    touch(p);
     return true;
   }
 

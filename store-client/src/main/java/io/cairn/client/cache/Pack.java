@@ -5,6 +5,7 @@ import io.cairn.id.PageId;
 import io.cairn.id.Sha256Id;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -31,6 +32,10 @@ final class Pack {
   /** Bytes of the pack already indexed (from its idx or a scan); a rescan continues from here. */
   long scanned = HEADER;
   volatile long lastTouchMillis;
+  /** Records of this pack that this process has verified (see {@link BlockCache#readVerifiedOnce}). */
+  final VerifiedRecords verified = new VerifiedRecords();
+  /** The pack mapped read-only, for {@link #readMapped}; null until first needed. */
+  private volatile MappedByteBuffer map;
 
   Pack(Path path) {
     this.path = path;
@@ -81,6 +86,43 @@ final class Pack {
       p += n;
     }
     return true;
+  }
+
+  /**
+   * Like {@link #read}, but copies from a read-only mapping of the pack, so reading a block costs a
+   * memory copy instead of a system call. A record past the mapped end is read with {@link #read}:
+   * the mapping is renewed only once the pack has grown by {@link #REMAP_BYTES} or is finished, so
+   * reads just behind a writer do not map the pack again for every record.
+   */
+  boolean readMapped(long offset, byte[] dst, int off, int length) throws IOException {
+    MappedByteBuffer m = map;
+    if (m == null || offset + length > m.capacity()) {
+      m = remap(offset + length);
+      if (m == null) {
+        return read(offset, dst, off, length);
+      }
+    }
+    m.get((int) offset, dst, off, length);
+    return true;
+  }
+
+  /** Pack growth that justifies a new mapping of a pack still being written. */
+  private static final long REMAP_BYTES = 8L << 20;
+
+  private synchronized MappedByteBuffer remap(long end) throws IOException {
+    MappedByteBuffer m = map;
+    if (m != null && end <= m.capacity()) {
+      return m;
+    }
+    long size = channel().size();
+    if (size < end || size > Integer.MAX_VALUE
+        || (m != null && size < BlockCache.PACK_BYTES && size - m.capacity() < REMAP_BYTES)) {
+      return null;
+    }
+    // A deleted (evicted) pack stays mapped until the buffer is collected; Linux keeps its pages until then.
+    m = channel().map(FileChannel.MapMode.READ_ONLY, 0, size);
+    map = m;
+    return m;
   }
 
   /**
