@@ -2,15 +2,16 @@ package io.cairn.fuse.cli;
 
 import io.cairn.client.CairnClient;
 import io.cairn.client.cache.BlockCache;
+import io.cairn.client.cli.EndpointOptions;
 import io.cairn.error.InvalidInputException;
 import io.cairn.fuse.EventLog;
 import io.cairn.fuse.MountSession;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -24,13 +25,7 @@ final class MountCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
   Path mountPoint;
 
-  @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
-      description = "Cairn server (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
-  String server;
-
-  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:CAIRN_TOKEN}",
-      description = "Bearer token (env CAIRN_TOKEN); overlays shown are this token's user's.")
-  String token;
+  @Mixin EndpointOptions endpoint;
 
   @Option(names = "--cache", paramLabel = "DIR",
       description = "Block cache and overlay journals (default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn).")
@@ -94,19 +89,14 @@ final class MountCommand implements Callable<Integer> {
     if (timeoutSeconds < 1) {
       throw new InvalidInputException("--timeout must be at least 1 second");
     }
-    URI uri;
-    try {
-      uri = URI.create(server);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070");
-    }
+    java.net.URI uri = endpoint.uri();
     Path cacheDir = cache != null ? cache : BlockCache.defaultDir();
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     long journalBytes = parseSize(journalSize);
     if (journalBytes < (1 << 20)) {
       throw new InvalidInputException("--journal-size must be at least 1M");
     }
-    try (CairnClient client = CairnClient.builder().endpoint(uri).token(token).connectTimeout(timeout)
+    try (CairnClient client = CairnClient.builder().endpoint(uri).token(endpoint.token()).connectTimeout(timeout)
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
         .readAhead(parseSize(readAhead)).build()) {
       new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),

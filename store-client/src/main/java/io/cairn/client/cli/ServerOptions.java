@@ -2,22 +2,15 @@ package io.cairn.client.cli;
 
 import io.cairn.client.CairnClient;
 import io.cairn.client.cache.BlockCache;
-import io.cairn.error.InvalidInputException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options every host command shares: which server, how to authenticate, where the cache is, output form. */
 final class ServerOptions {
-  @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
-      description = "Cairn server (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
-  String server;
-
-  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:CAIRN_TOKEN}",
-      description = "Bearer token sent to the server (env CAIRN_TOKEN).")
-  String token;
+  @Mixin EndpointOptions endpoint;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
       description = "Give up connecting to the server after this long (default: ${DEFAULT-VALUE}).")
@@ -42,13 +35,7 @@ final class ServerOptions {
   boolean json;
 
   CairnClient client(boolean withCache) {
-    URI uri;
-    try {
-      uri = URI.create(server);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070");
-    }
-    CairnClient.Builder b = CairnClient.builder().endpoint(uri).token(token)
+    CairnClient.Builder b = CairnClient.builder().endpoint(endpoint.uri()).token(endpoint.token())
         .connectTimeout(Duration.ofSeconds(timeoutSeconds)).parallelism(parallel);
     if (withCache && !noCache) {
       b.cacheDir(cache != null ? cache : BlockCache.defaultDir()).cacheBytes(parseSize(cacheSize));

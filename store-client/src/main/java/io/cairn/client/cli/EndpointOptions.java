@@ -1,0 +1,38 @@
+package io.cairn.client.cli;
+
+import io.cairn.error.InvalidInputException;
+import java.net.URI;
+import picocli.CommandLine.Option;
+
+/**
+ * Which server and which token: the options of every command that talks to a Cairn server (host
+ * commands through {@link ServerOptions}, and {@code cairn mount}), defined once so their names,
+ * environment variables and defaults cannot drift apart.
+ */
+public final class EndpointOptions {
+  @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
+      description = "Cairn server (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
+  String server;
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:CAIRN_TOKEN}",
+      description = "Bearer token sent to the server (env CAIRN_TOKEN); it also decides whose overlays you see.")
+  String token;
+
+  /** The server's URL, or a message that says what a valid one looks like. */
+  public URI uri() {
+    try {
+      URI uri = URI.create(server);
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        throw new IllegalArgumentException("no scheme or host");
+      }
+      return uri;
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070");
+    }
+  }
+
+  /** The token, or null when none was given. */
+  public String token() {
+    return token;
+  }
+}
