@@ -1,5 +1,6 @@
 package io.cairn.client;
 
+import io.cairn.block.BlockFrames;
 import io.cairn.block.BlockHasher;
 import io.cairn.client.cache.BlockCache;
 import io.cairn.error.BlockCorruptException;
@@ -11,8 +12,6 @@ import io.cairn.id.PageId;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
 import io.cairn.sign.ImageSignature;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -251,13 +250,12 @@ final class Puller {
   private List<BlockId> fetchAndWrite(Job job, long firstBlock, List<BlockId> ids, Map<BlockId, List<Integer>> where,
       byte[] buf, Map<BlockId, BlockId> actual) throws IOException {
     List<BlockId> bad = new ArrayList<>();
-    byte[] raw = new byte[BlockId.LENGTH];
-    try (InputStream body = api.fetch(ids);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(body, 1 << 18))) {
+    try (InputStream body = api.fetch(ids)) {
+      BlockFrames.Reader in = new BlockFrames(job.bs).reader(body, 1 << 18);
       for (BlockId expected : ids) {
-        readFrame(in, raw, buf, job.bs);
-        if (!BlockId.fromRaw(raw).equals(expected)) {
-          throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + BlockId.fromRaw(raw).toHex()
+        BlockId sent = readFrame(in, buf);
+        if (!sent.equals(expected)) {
+          throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + sent.toHex()
               + " where " + expected.toHex() + " was asked for");
         }
         job.fetched.addAndGet(job.bs);
@@ -277,10 +275,9 @@ final class Puller {
     return bad;
   }
 
-  private void readFrame(DataInputStream in, byte[] raw, byte[] buf, int bs) {
+  private BlockId readFrame(BlockFrames.Reader in, byte[] buf) {
     try {
-      in.readFully(raw);
-      in.readFully(buf, 0, bs);
+      return in.next(buf, 0);
     } catch (EOFException e) {
       throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
           + " ended a block stream early (it may have stopped); run the pull again to resume", e);

@@ -26,7 +26,7 @@ import java.util.Optional;
  * {@link RemoteErrors}, and an unreachable server becomes {@link ErrorCode#UNAVAILABLE} with a hint.
  */
 final class Transport {
-  static final String BLOCKS_TYPE = "application/vnd.cairn.blocks";
+  static final String BLOCKS_TYPE = io.cairn.block.BlockFrames.MEDIA_TYPE;
   static final String PAGES_TYPE = "application/vnd.cairn.pages";
   static final String ROOT_TYPE = "application/vnd.cairn.root";
   static final ObjectMapper JSON = new ObjectMapper();
