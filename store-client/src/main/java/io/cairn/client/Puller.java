@@ -208,6 +208,7 @@ final class Puller {
     final int[] primary;
     final Source[] source;
     final boolean[] filled;
+    final boolean[] written;
 
     Span(Job job, IndexPage page, long pageFirstBlock, int from, int to, byte[] buf) {
       this.job = job;
@@ -220,6 +221,7 @@ final class Puller {
       this.primary = new int[n];
       this.source = new Source[n];
       this.filled = new boolean[n];
+      this.written = new boolean[n];
     }
 
     long blockNo(int slot) {
@@ -319,7 +321,7 @@ final class Puller {
       boolean[] write = new boolean[n];
       for (int i = 0; i < n; i++) {
         int p = primary[i];
-        if (p < 0 || !filled[p] || written(i)) {
+        if (p < 0 || !filled[p] || written[i]) {
           continue;
         }
         if (i != p) {
@@ -346,24 +348,9 @@ final class Puller {
         long start = blockNo(i) * bs;
         long end = Math.min(job.root.size(), blockNo(j) * bs);
         job.out.write(buf, i * bs, (int) (end - start), start);
-        for (int k = i; k < j; k++) {
-          markWritten(k);
-        }
+        Arrays.fill(written, i, j, true);
         i = j;
       }
-    }
-
-    private boolean[] writtenSlots;
-
-    private boolean written(int i) {
-      return writtenSlots != null && writtenSlots[i];
-    }
-
-    private void markWritten(int i) {
-      if (writtenSlots == null) {
-        writtenSlots = new boolean[n];
-      }
-      writtenSlots[i] = true;
     }
 
     /** Fetches the slots' blocks, retrying once those that arrive damaged; throws if they do twice. */
