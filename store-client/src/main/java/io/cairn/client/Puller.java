@@ -383,7 +383,7 @@ final class Puller {
       }
       List<Integer> bad = new ArrayList<>();
       try (InputStream body = api.fetch(want)) {
-        BlockFrames.Reader in = job.frames.reader(body, 1 << 18);
+        BlockFrames.Reader in = job.frames.reader(body, 1 << 16);
         for (int i : slots) {
           BlockId sent = readFrame(in, i * bs);
           if (!sent.equals(ids[i])) {
