@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>When the file is to be synced, it is synced in the background every {@link #SYNC_EVERY} bytes
  * written, so the disk writes while the pull still fetches and hashes, and the sync at the end
  * waits only for the tail. The kernel otherwise starts writing a file back only once dirty pages
- * pass a share of memory; a pull of 669 MiB of data then spent about 2 s in its final fsync alone.
+ * pass a share of memory. Measured here, 669 MiB written in 4 MiB pieces at a pull's pace took
+ * 1.8-3.2 s until durable with one fsync at the end, and 1.2-1.35 s with a sync every 64 MiB.
  */
 final class PartialFile implements AutoCloseable {
   private static final String SUFFIX = ".cairn-part";
