@@ -6,6 +6,8 @@ import io.cairn.error.CairnException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
@@ -38,8 +40,9 @@ final class CairnFs extends FuseStubFS {
   private final long gid;
   private final CacheCoherence coherence = new CacheCoherence();
   /**
-   * Transfer buffers. Not thread-locals: jffi attaches a libfuse thread to the JVM anew for each of
-   * its first 1,000 callbacks, so a thread-local would be allocated again on nearly every call.
+   * Transfer buffers. (They were pooled rather than thread-local because jffi attached libfuse's
+   * own threads anew for each of their first 1,000 callbacks; {@link FuseLoop} threads stay
+   * attached, and the pool costs no more.)
    */
   private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> buffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -47,8 +50,12 @@ final class CairnFs extends FuseStubFS {
   private final Volumes volumes;
   private final Flusher flusher;
 
+  private final boolean allowShrink;
+
+  /** {@code allowShrink}: truncate(2) may make an overlay smaller (see {@link OverlayVolume#resize}). */
   CairnFs(Catalog catalog, CairnClient client, Volumes volumes, Flusher flusher, ServerHealth health, EventLog log,
-      Path cacheDir, Runnable onMounted) {
+      Path cacheDir, boolean allowShrink, Runnable onMounted) {
+    this.allowShrink = allowShrink;
     this.onMounted = onMounted;
     this.volumes = volumes;
     this.flusher = flusher;
@@ -68,6 +75,18 @@ final class CairnFs extends FuseStubFS {
     } catch (IOException | RuntimeException e) {
       return 0;
     }
+  }
+
+  /**
+   * Mounts at {@code mountPoint} with libfuse {@code options} and serves requests on JVM threads
+   * ({@link FuseLoop}) until unmounted; false when libfuse refused to mount.
+   */
+  boolean serve(Path mountPoint, List<String> options) throws InterruptedException {
+    List<String> argv = new ArrayList<>(List.of("cairn", "-f", mountPoint.toAbsolutePath().toString()));
+    argv.addAll(options);
+    this.mountPoint = mountPoint;
+    mounted.set(true);
+    return FuseLoop.run(fuseOperations, argv.toArray(String[]::new));
   }
 
   int openHandles() {
@@ -123,7 +142,8 @@ final class CairnFs extends FuseStubFS {
       stat.st_size.set(d.names().size());
       return;
     }
-    long size = n instanceof Tree.ImageFile f ? f.size() : ((Tree.OverlayFile) n).size();
+    long size = n instanceof Tree.ImageFile f ? f.size()
+        : volumes.size(((Tree.OverlayFile) n).overlay().info()).orElse(((Tree.OverlayFile) n).size());
     stat.st_mode.set(FileStat.S_IFREG | (n instanceof Tree.ImageFile ? 0444 : 0644));
     stat.st_nlink.set(1);
     stat.st_size.set(size);
@@ -271,16 +291,44 @@ final class CairnFs extends FuseStubFS {
     return 0;
   }
 
+  /** truncate(2), and open with O_TRUNC: resizes an overlay (grow; shrink only with --allow-shrink). */
   @Override
   public int truncate(String path, @off_t long size) {
-    Tree.Node n = catalog.current().get(path);
-    if (n == null) {
-      return -ErrorCodes.ENOENT();
+    try {
+      Tree.Node n = catalog.current().get(path);
+      if (n == null) {
+        return -ErrorCodes.ENOENT();
+      }
+      if (!(n instanceof Tree.OverlayFile o)) {
+        return n instanceof Tree.Dir ? -ErrorCodes.EISDIR() : -ErrorCodes.EPERM(); // image versions are immutable
+      }
+      OverlayVolume v;
+      try {
+        v = volumes.get(o.overlay().info());
+      } catch (CairnException e) {
+        return Errors.failed(e, "truncate of " + path.substring(1), health, log);
+      } catch (IOException e) {
+        log.error("journal-open", "truncate of " + path.substring(1) + " failed: its journal: " + e.getMessage());
+        return -ErrorCodes.EIO();
+      }
+      return v.resize(size, allowShrink);
+    } catch (RuntimeException e) {
+      return Errors.bug(e, "truncate " + path, log);
     }
-    if (n instanceof Tree.OverlayFile o && o.size() == size) {
-      return 0; // O_TRUNC-free opens of tools that "truncate" to the current size
+  }
+
+  /** ftruncate(2) on an open overlay file. */
+  @Override
+  public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+    OpenFile f = handles.get(fi.fh.get());
+    if (f == null) {
+      return truncate(path, size);
     }
-    return n instanceof Tree.Dir ? -ErrorCodes.EISDIR() : -ErrorCodes.EPERM();
+    try {
+      return f instanceof OverlayHandle h ? h.truncate(size, allowShrink) : -ErrorCodes.EPERM();
+    } catch (RuntimeException e) {
+      return Errors.bug(e, "ftruncate " + path, log);
+    }
   }
 
   @Override

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import ru.serce.jnrfuse.FuseException;
 
 /**
  * One mount, in the foreground: lists the server, mounts, serves until unmounted, then cleans up.
@@ -31,14 +30,20 @@ public final class MountSession {
   private final EventLog log;
   private final java.util.Optional<io.cairn.sign.TrustSet> trust;
   private final java.util.Optional<Path> metricsFile;
+  private final OverlayVolume.JournalLimit journalLimit;
+  private final boolean allowShrink;
 
   /**
    * {@code flushInterval}: how often overlay journals are sent in the background; {@code
-   * holdFlush}: send them only at unmount (for tests that crash the bridge with unflushed writes).
+   * holdFlush}: send them only at unmount (for tests that crash the bridge with unflushed writes);
+   * {@code journalBytes}: the most an overlay's journal may hold before writes wait, at most {@code
+   * journalWait}, for the flusher; {@code allowShrink}: truncate may make an overlay smaller.
    */
   public MountSession(CairnClient client, Path mountPoint, Path cacheDir, boolean allowOther, Duration flushInterval,
       boolean holdFlush, EventLog log, java.util.Optional<io.cairn.sign.TrustSet> trust,
-      java.util.Optional<Path> metricsFile) {
+      java.util.Optional<Path> metricsFile, long journalBytes, Duration journalWait, boolean allowShrink) {
+    this.journalLimit = new OverlayVolume.JournalLimit(journalBytes, journalWait.toNanos());
+    this.allowShrink = allowShrink;
     this.trust = trust;
     this.metricsFile = metricsFile;
     this.flushInterval = flushInterval;
@@ -63,12 +68,12 @@ public final class MountSession {
         log, health, filter);
     Tree first = catalog.load(); // no listing, no mount: the error says why (server, token)
     java.util.Optional<MetricsFile> metrics = metricsFile.map(f -> new MetricsFile(client, f));
-    Volumes volumes = new Volumes(client, cacheDir, health, log);
+    Volumes volumes = new Volumes(client, cacheDir, health, log, journalLimit);
     volumes.replay(first.overlays());
     Flusher flusher = new Flusher(volumes::all, flushInterval, holdFlush);
     AtomicBoolean live = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);
-    CairnFs fs = new CairnFs(catalog, client, volumes, flusher, health, log, cacheDir, () -> {
+    CairnFs fs = new CairnFs(catalog, client, volumes, flusher, health, log, cacheDir, allowShrink, () -> {
       live.set(true);
       log.event("mount", "mounted " + client.endpoint() + " at " + mountPoint + ": " + first.imageFiles()
           + " image files, " + first.overlayFiles() + " overlays (listing refreshed at most every "
@@ -109,12 +114,14 @@ public final class MountSession {
     Runtime.getRuntime().addShutdownHook(hook);
     flusher.start();
     try {
+      boolean mounted;
       try {
-        fs.mount(mountPoint, true, false, fuseOptions().toArray(String[]::new));
-      } catch (FuseException e) {
-        throw cannotMount(e);
+        mounted = fs.serve(mountPoint, fuseOptions());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        mounted = live.get();
       }
-      if (!live.get()) {
+      if (!mounted || !live.get()) {
         throw cannotMount(null);
       }
     } finally {

@@ -20,7 +20,12 @@ final class OverlayHandle implements OpenFile {
 
   @Override
   public int write(long offset, byte[] src, int len) {
-    return volume.write(offset, src, len, sync);
+    return volume.write(offset, src, len, sync, flusher::kick);
+  }
+
+  /** ftruncate(2). */
+  int truncate(long size, boolean allowShrink) {
+    return volume.resize(size, allowShrink);
   }
 
   @Override

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import ru.serce.jnrfuse.ErrorCodes;
 
 /**
@@ -29,9 +30,12 @@ final class OverlayVolume implements AutoCloseable {
   /** A journal with nothing unflushed is cut back once it is this big. */
   private static final long COMPACT_BYTES = 64L << 20;
 
-  private final OverlayInfo info;
-  private final OverlayReader reader;
+  private final CairnClient client;
+  /** Replaced by a resize; every other field that describes the overlay stays. */
+  private volatile OverlayInfo info;
+  private volatile OverlayReader reader;
   private final OverlayClient overlays;
+  private final JournalLimit limit;
   private final Path journalPath;
   private final ServerHealth health;
   private final EventLog log;
@@ -43,8 +47,23 @@ final class OverlayVolume implements AutoCloseable {
   private long nextSeq = 1;
   private volatile boolean orphaned;
 
-  private OverlayVolume(OverlayInfo info, OverlayReader reader, OverlayClient overlays, Path journalPath,
-      ServerHealth health, EventLog log) {
+  /**
+   * How big a journal may grow ({@code bytes}, file size) before writes wait for the flusher, and
+   * how long they wait ({@code waitNanos}) before they fail with ENOSPC.
+   */
+  record JournalLimit(long bytes, long waitNanos) {
+    static final JournalLimit NONE = new JournalLimit(Long.MAX_VALUE, 0);
+
+    /** A journal with nothing unflushed is cut back once it is this big, and always well below the limit. */
+    long compactAt() {
+      return Math.min(COMPACT_BYTES, bytes / 2);
+    }
+  }
+
+  private OverlayVolume(CairnClient client, OverlayInfo info, OverlayReader reader, OverlayClient overlays,
+      Path journalPath, ServerHealth health, EventLog log, JournalLimit limit) {
+    this.client = client;
+    this.limit = limit;
     this.info = info;
     this.reader = reader;
     this.overlays = overlays;
@@ -58,10 +77,10 @@ final class OverlayVolume implements AutoCloseable {
    * Opens the overlay: its map lazily, and its journal if one exists (replaying the writes the
    * server may lack). A journal of another overlay that had this name is moved aside.
    */
-  static OverlayVolume open(CairnClient client, OverlayInfo info, Path journalPath, ServerHealth health, EventLog log)
-      throws IOException {
-    OverlayVolume v = new OverlayVolume(info, client.openOverlay(info.name()), client.overlays(), journalPath,
-        health, log);
+  static OverlayVolume open(CairnClient client, OverlayInfo info, Path journalPath, ServerHealth health, EventLog log,
+      JournalLimit limit) throws IOException {
+    OverlayVolume v = new OverlayVolume(client, info, client.openOverlay(info.name()), client.overlays(), journalPath,
+        health, log, limit);
     if (Files.exists(journalPath)) {
       Journal.Opened o = Journal.open(journalPath);
       if (!o.identity().equals(identity(info))) {
@@ -108,7 +127,8 @@ final class OverlayVolume implements AutoCloseable {
   }
 
   int read(long offset, byte[] dst, int len) {
-    long size = info.size();
+    OverlayReader reader = this.reader; // the size and the reader of one moment (a resize replaces both)
+    long size = Math.min(info.size(), reader.size());
     if (offset >= size || len <= 0) {
       return 0;
     }
@@ -152,8 +172,13 @@ final class OverlayVolume implements AutoCloseable {
     return n;
   }
 
-  /** Appends to the journal (forced first when {@code sync}); returns bytes written or -errno. */
-  int write(long offset, byte[] src, int len, boolean sync) {
+  /**
+   * Appends to the journal (forced first when {@code sync}); returns bytes written or -errno. When
+   * the journal has reached its limit the write waits, after {@code kick} asked the flusher to send
+   * the journal, until a flush has cut it back; when that takes longer than the limit's wait (the
+   * server is down), it fails with ENOSPC, which qemu by default answers by pausing the guest.
+   */
+  int write(long offset, byte[] src, int len, boolean sync, Runnable kick) {
     long size = info.size();
     if (offset >= size) {
       return -ErrorCodes.ENOSPC(); // a disk does not grow by writing past its end
@@ -164,6 +189,18 @@ final class OverlayVolume implements AutoCloseable {
         if (journal == null) {
           journal = Journal.create(journalPath, identity(info));
         }
+        long deadline = System.nanoTime() + limit.waitNanos();
+        while (journal.size() + Journal.RECORD_HEADER + n > limit.bytes()) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            log.error("journal-full:" + info.name(), label + ": the journal " + journalPath + " is full ("
+                + Output.bytes(limit.bytes()) + ", --journal-size) and the server took none of it within "
+                + TimeUnit.NANOSECONDS.toSeconds(limit.waitNanos()) + " s; writes fail with ENOSPC until it does");
+            return -ErrorCodes.ENOSPC();
+          }
+          kick.run();
+          lock.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 1000)));
+        }
         long seq = nextSeq++;
         long dataPos = journal.append(seq, offset, src, n);
         extents.put(offset, n, dataPos, seq);
@@ -172,6 +209,9 @@ final class OverlayVolume implements AutoCloseable {
         journal.force();
       }
       return n;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -ErrorCodes.EINTR();
     } catch (IOException e) {
       log.error("journal-write", "writing the journal " + journalPath + " failed: " + e.getMessage());
       return -ErrorCodes.EIO();
@@ -210,6 +250,14 @@ final class OverlayVolume implements AutoCloseable {
       Journal j;
       synchronized (lock) {
         if (extents.isEmpty()) {
+          try {
+            if (journal != null && journal.size() > limit.compactAt()) {
+              journal.reset(); // e.g. replayed from a mount with a larger --journal-size
+              lock.notifyAll();
+            }
+          } catch (IOException e) {
+            log.error("journal-write", "cutting back " + journalPath + " failed: " + e.getMessage());
+          }
           return true;
         }
         batch = extents.all();
@@ -253,6 +301,7 @@ final class OverlayVolume implements AutoCloseable {
       synchronized (lock) {
         try {
           j.appendFlushed(upTo);
+          OverlayReader reader = this.reader;
           int bs = reader.blockBytes();
           for (Extents.Extent e : batch) {
             long first = e.start() / bs;
@@ -260,9 +309,10 @@ final class OverlayVolume implements AutoCloseable {
           }
           extents.removeUpTo(upTo);
           journalBytes = j.size();
-          if (extents.isEmpty() && journalBytes > COMPACT_BYTES) {
+          if (extents.isEmpty() && journalBytes > limit.compactAt()) {
             j.reset();
           }
+          lock.notifyAll(); // writers waiting for room in a full journal
         } catch (IOException e) {
           log.error("journal-write", "marking writes flushed in " + journalPath + " failed: " + e.getMessage());
           return false;
@@ -272,6 +322,49 @@ final class OverlayVolume implements AutoCloseable {
           + (System.nanoTime() - t0) / 1_000_000 + " ms");
       return true;
     }
+  }
+
+  /**
+   * truncate(2) and ftruncate(2) of the overlay file. Sends the journal first, so that no write
+   * reaches the server after the resize (a write past a new, smaller end would be refused for
+   * good); then resizes the overlay on the server and reads through a reader of the new size.
+   * Growing adds zeros. Shrinking discards what lay past the new end on the server, so it is done
+   * only when the mount allows it ({@code cairn mount --allow-shrink}); otherwise EPERM.
+   */
+  int resize(long newSize, boolean allowShrink) {
+    long size = info.size();
+    if (newSize == size) {
+      return 0;
+    }
+    if (newSize < 0) {
+      return -ErrorCodes.EINVAL();
+    }
+    if (newSize < size && !allowShrink) {
+      log.error("shrink:" + info.name(), "refused to shrink " + label + " from " + size + " to " + newSize
+          + " bytes (EPERM): it would discard the data past the new end; mount with --allow-shrink, or run"
+          + " cairn overlay resize " + info.name() + " " + newSize + " --force");
+      return -ErrorCodes.EPERM();
+    }
+    synchronized (flushing) {
+      if (!flush()) {
+        log.error("resize:" + info.name(), "resize of " + label + " failed with EIO: its journal could not be sent"
+            + " first");
+        return -ErrorCodes.EIO();
+      }
+      try {
+        OverlayInfo now = overlays.resize(info.name(), newSize, newSize < size);
+        OverlayReader r = client.openOverlay(info.name());
+        synchronized (lock) {
+          info = now;
+          reader = r;
+        }
+      } catch (CairnException e) {
+        return Errors.failed(e, "resize of " + label + " to " + newSize + " bytes", health, log);
+      }
+    }
+    health.answered();
+    log.event("resize", label + ": " + size + " -> " + newSize + " bytes");
+    return 0;
   }
 
   /** Adjacent extents joined into runs of at most one server write each. */

@@ -24,8 +24,10 @@ final class Volumes implements AutoCloseable {
   private final ServerHealth health;
   private final EventLog log;
   private final Map<OverlayName, OverlayVolume> open = new HashMap<>();
+  private final OverlayVolume.JournalLimit limit;
 
-  Volumes(CairnClient client, Path cacheDir, ServerHealth health, EventLog log) {
+  Volumes(CairnClient client, Path cacheDir, ServerHealth health, EventLog log, OverlayVolume.JournalLimit limit) {
+    this.limit = limit;
     this.client = client;
     URI u = client.endpoint();
     this.root = cacheDir.resolve("journals").resolve(u.getHost() + "_" + (u.getPort() < 0 ? 80 : u.getPort()));
@@ -42,7 +44,7 @@ final class Volumes implements AutoCloseable {
     synchronized (open) {
       OverlayVolume v = open.get(info.name());
       if (v == null || !v.info().created().equals(info.created())) {
-        v = OverlayVolume.open(client, info, journalPath(info), health, log);
+        v = OverlayVolume.open(client, info, journalPath(info), health, log, limit);
         open.put(info.name(), v);
       }
       return v;
@@ -76,6 +78,15 @@ final class Volumes implements AutoCloseable {
       }
     } catch (IOException e) {
       log.event("error", "cannot list journals in " + root + ": " + e.getMessage());
+    }
+  }
+
+  /** The size of {@code info}'s overlay as this mount has it, if open: a truncate changes it before the listing does. */
+  java.util.OptionalLong size(OverlayInfo info) {
+    synchronized (open) {
+      OverlayVolume v = open.get(info.name());
+      return v != null && v.info().created().equals(info.created()) ? java.util.OptionalLong.of(v.size())
+          : java.util.OptionalLong.empty();
     }
   }
 

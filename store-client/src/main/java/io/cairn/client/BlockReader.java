@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Random access to a disk that lives on the server: each read looks up the ids of the blocks it
- * covers, serves zero blocks without a request, copies cached blocks from the cache (which
- * re-hashes them), and fetches the rest in one request together with any read-ahead. Thread-safe.
+ * covers, serves zero blocks without a request, copies cached blocks from the cache (which hashes
+ * a record the first time this process reads it and checks a CRC32C after that), and fetches the
+ * rest in one request together with any read-ahead. Thread-safe.
  */
 final class BlockReader {
   private final DiskIndex index;
@@ -78,7 +79,7 @@ final class BlockReader {
       }
       if (fetcher.cache().isPresent()) {
         if (from == 0 && to == bs) {
-          if (fetcher.cache().get().read(id, dst, at, bs)) {
+          if (fetcher.cache().get().readVerifiedOnce(id, dst, at, bs)) {
             fromCache.addAndGet(bs);
             fetcher.cacheHits.incrementAndGet();
             continue;
@@ -87,7 +88,7 @@ final class BlockReader {
           if (tmp == null) {
             tmp = new byte[bs];
           }
-          if (fetcher.cache().get().read(id, tmp, 0, bs)) {
+          if (fetcher.cache().get().readVerifiedOnce(id, tmp, 0, bs)) {
             System.arraycopy(tmp, from, dst, at, to - from);
             fromCache.addAndGet(to - from);
             fetcher.cacheHits.incrementAndGet();

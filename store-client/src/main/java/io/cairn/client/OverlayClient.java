@@ -43,21 +43,21 @@ public final class OverlayClient {
 
   /** A new overlay on {@code base} (pinned to the digest the reference names now). */
   public OverlayInfo create(OverlayName name, ImageRef base) {
-    return info(http.postJson("/v1/overlays", Map.of("base", base.toString(), "name", name.value())));
+    return OverlayInfo.fromJson(http.postJson("/v1/overlays", Map.of("base", base.toString(), "name", name.value())));
   }
 
   /** The caller's overlays, in name order. */
   public List<OverlayInfo> list() {
     List<OverlayInfo> out = new ArrayList<>();
     for (JsonNode n : http.getJson("/v1/overlays").path("overlays")) {
-      out.add(info(n));
+      out.add(OverlayInfo.fromJson(n));
     }
     return out;
   }
 
   /** The overlay with what its profile holds. */
   public OverlayInfo info(OverlayName name) {
-    return info(http.getJson(path(name)));
+    return OverlayInfo.fromJson(http.getJson(path(name)));
   }
 
   /** Writes {@code len} bytes at {@code offset}, atomically: all of them land or none. */
@@ -67,7 +67,7 @@ public final class OverlayClient {
     }
     HttpResponse<byte[]> r = http.exchange("PUT", path(name) + "/disk", contentRange(offset, len),
         HttpRequest.BodyPublishers.ofByteArray(data, off, len));
-    return info(http.parseJson(r.body()));
+    return OverlayInfo.fromJson(http.parseJson(r.body()));
   }
 
   /**
@@ -147,12 +147,12 @@ public final class OverlayClient {
 
   /** Grows the disk with zeros; shrinking needs {@code force} and discards what lies past the new end. */
   public OverlayInfo resize(OverlayName name, long size, boolean force) {
-    return info(http.postJson(path(name) + "/resize", Map.of("size", size, "force", force)));
+    return OverlayInfo.fromJson(http.postJson(path(name) + "/resize", Map.of("size", size, "force", force)));
   }
 
   /** Discards every change: the overlay reads as its base again. */
   public OverlayInfo reset(OverlayName name) {
-    return info(http.postJson(path(name) + "/reset", Map.of()));
+    return OverlayInfo.fromJson(http.postJson(path(name) + "/reset", Map.of()));
   }
 
   public void delete(OverlayName name) {
@@ -186,13 +186,5 @@ public final class OverlayClient {
     return Map.of("Content-Type", OCTETS, "Content-Range", "bytes " + offset + "-" + (offset + len - 1) + "/*");
   }
 
-  static OverlayInfo info(JsonNode n) {
-    Optional<OverlayInfo.Usage> usage = n.has("blocksWritten")
-        ? Optional.of(new OverlayInfo.Usage(n.path("blocksWritten").asLong(), n.path("distinctBlocks").asLong(),
-            n.path("dataBytes").asLong()))
-        : Optional.empty();
-    return new OverlayInfo(OverlayName.of(n.path("name").asText()), n.path("owner").asText(),
-        ImageDigest.parse(n.path("base").asText()), n.path("size").asLong(), n.path("generation").asLong(),
-        n.path("etag").asText(), Instant.parse(n.path("created").asText()), usage);
-  }
+
 }

@@ -58,12 +58,33 @@ final class Transport {
         if (http == null) {
           // HTTP/2 would multiplex every transfer over one TCP connection; parallel HTTP/1.1
           // connections move bulk blocks faster (desync measured 3-4x) and Undertow here serves 1.1 only.
-          http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout).build();
+          HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(connectTimeout);
+          if ("http".equalsIgnoreCase(base.getScheme())) {
+            b.sslContext(unusedTls());
+          }
+          http = b.build();
         }
         c = http;
       }
     }
     return c;
+  }
+
+  /**
+   * The TLS context of a client that never speaks TLS: without one the JDK client builds the
+   * default context, which parses the JDK's 140-odd CA certificates (0.1 s of cairn mount's start
+   * on a busy 2-core machine). No trust managers means no certificate would be trusted, so a
+   * redirect to https fails instead of going out unverified.
+   */
+  private static javax.net.ssl.SSLContext unusedTls() {
+    try {
+      javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+      c.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[0], null);
+      return c;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK offers no TLS implementation", e);
+    }
   }
 
   URI base() {

@@ -33,6 +33,11 @@ class FuseOverlayTest {
 
   /** Base image published as base/img:v1, an overlay {@code name} on it, and a local copy of the base to mirror writes into. */
   Path setUp(ServerProcess server, String name) throws Exception {
+    return setUpIn(dir, server, name);
+  }
+
+  /** As {@link #setUp}, in directory {@code dir} (for other test classes). */
+  Path setUpIn(Path dir, ServerProcess server, String name) throws Exception {
     Path base = TestDisks.random(dir.resolve("base.raw"), SIZE, 81);
     try (CairnClient c = client(server)) {
       c.publish(base, Tag.parse("base/img:v1"), ProgressListener.NONE);

@@ -148,6 +148,43 @@ class GcTest {
   }
 
   /**
+   * The server remembers where a served page's blocks are stored. After an image is deleted,
+   * collected and pushed again, its blocks are stored anew elsewhere, and the raw disk must still
+   * serve the image's bytes (whole and in a range), not a stale location's.
+   */
+  @Test
+  void rawDisk_ofAnImagePushedAgainAfterCollection_servesItsBytes() throws Exception {
+    Path data = dir.resolve("again-data");
+    try (ServerProcess server = ServerProcess.start(data, dir.resolve("again-logs"));
+        CairnClient c = Overlays.client(server, server.token())) {
+      Path f = image(dir.resolve("again.raw"), 2048, 77);
+      String expected = TestDisks.sha256(f);
+      byte[] original = java.nio.file.Files.readAllBytes(f);
+      java.net.URI disk = server.uri("/v1/images/gc/again:1/disk");
+      ImageDigest digest = c.publish(f, Tag.parse("gc/again:1"), ProgressListener.NONE).digest();
+      assertEquals(expected, sha256(Http.get(disk).body()), "first GET");
+
+      c.untag(Tag.parse("gc/again:1"));
+      c.deleteImage(digest);
+      long deleted = ((Number) c.collectGarbage(Duration.ZERO).get("blocksDeleted")).longValue();
+      assertEquals(blockHashes(f).size(), deleted, "every distinct block of the image was collected");
+
+      assertEquals(digest, c.publish(f, Tag.parse("gc/again:1"), ProgressListener.NONE).digest());
+      assertEquals(expected, sha256(Http.get(disk).body()), "GET after the blocks were stored again");
+      var ranged = Http.send(Http.req(disk).header("Range", "bytes=4096000-4300799").GET().build());
+      assertEquals(206, ranged.statusCode());
+      assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(java.util.Arrays.copyOfRange(original, 4096000, 4300800))), sha256(ranged.body()));
+    }
+    Cli.Result v = Cli.run("verify", "--data", data.toString());
+    assertEquals(0, v.exit(), v.toString());
+  }
+
+  private static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  /**
    * Eight publishers push overlapping images in a loop (and delete their older ones, making
    * garbage) while the server collects 20 times with no grace window. Every image whose commit
    * succeeded must verify and pull byte-identical afterwards; a publish may fail only with

@@ -202,6 +202,62 @@ class ImageReaderTest {
   }
 
   @Test
+  void cacheRecordDamaged_afterOrBeforeThisProcessVerifiedIt_readsAsAMissAndIsFetchedAgain() throws Exception {
+    Path cache = dir.resolve("cache-damage");
+    long offset = 20L * MIB;
+    int len = 256 << 10;
+    try (CairnClient c = client(cache, 0)) { // fills the cache
+      c.openImage(ImageRef.parse("reader/img:v1")).read(offset, new byte[len], 0, len);
+    }
+    try (CairnClient c = client(cache, 0)) {
+      ImageReader r = c.openImage(ImageRef.parse("reader/img:v1"));
+      long before = served();
+      byte[] got = new byte[len];
+      r.read(offset, got, 0, len); // every record hashed once (SHA-256), its CRC32C remembered
+      assertArrayEquals(original(offset, len), got);
+      assertEquals(0, served() - before);
+
+      damage(cache, BlockHasher.blockId(original(offset + 8192, 4096), 0, 4096));
+      before = served();
+      r.read(offset, got, 0, len); // checked by CRC32C: the damaged record is a miss
+      assertArrayEquals(original(offset, len), got);
+      assertEquals(4096, served() - before, "exactly the damaged block is fetched again");
+    }
+    damage(cache, BlockHasher.blockId(original(offset + 65536, 4096), 0, 4096));
+    try (CairnClient c = client(cache, 0)) { // a new process: the record is hashed on its first read
+      long before = served();
+      byte[] got = new byte[4096];
+      c.openImage(ImageRef.parse("reader/img:v1")).read(offset + 65536, got, 0, 4096);
+      assertArrayEquals(original(offset + 65536, 4096), got);
+      assertEquals(4096, served() - before, "the record damaged before this process read it is fetched again");
+    }
+  }
+
+  /** Flips the first data byte of every cache record of {@code id}, in place. */
+  static void damage(Path cache, BlockId id) throws Exception {
+    byte[] raw = new byte[32];
+    id.copyRawTo(raw, 0);
+    int found = 0;
+    try (java.util.stream.Stream<Path> packs = java.nio.file.Files.list(cache.resolve("packs"))) {
+      for (Path p : packs.filter(f -> f.toString().endsWith(".pack")).toList()) {
+        byte[] all = java.nio.file.Files.readAllBytes(p);
+        for (int i = 1; i + 32 + 4 < all.length; i++) {
+          if (all[i] == raw[0] && java.util.Arrays.equals(all, i, i + 32, raw, 0, 32)) {
+            try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+              f.seek(i + 32 + 4);
+              int b = f.read();
+              f.seek(i + 32 + 4);
+              f.write(b ^ 0xff);
+            }
+            found++;
+          }
+        }
+      }
+    }
+    assertTrue(found > 0, "no cache record of " + id);
+  }
+
+  @Test
   void read_whenTheServerSendsADamagedBlock_failsWithBlockCorruptAndCachesNothingBad(@TempDir Path own)
       throws Exception {
     Path disk = TestDisks.random(own.resolve("bad.raw"), 4L * MIB, 13);

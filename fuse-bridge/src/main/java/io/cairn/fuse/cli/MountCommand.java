@@ -62,6 +62,16 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--flush-hold", hidden = true)
   boolean flushHold;
 
+  @Option(names = "--journal-size", paramLabel = "SIZE", defaultValue = "1G",
+      description = "Most bytes an overlay's write-back journal may hold; when full, writes wait for the journal to"
+          + " reach the server and fail with ENOSPC after --timeout (default: ${DEFAULT-VALUE}).")
+  String journalSize;
+
+  @Option(names = "--allow-shrink",
+      description = "Let truncate make an overlay smaller, discarding its data past the new end (default: refused"
+          + " with EPERM; growing is always allowed).")
+  boolean allowShrink;
+
   @Option(names = "--allow-other", description = "Let other users (e.g. a qemu user) open the files (FUSE allow_other).")
   boolean allowOther;
 
@@ -92,11 +102,16 @@ final class MountCommand implements Callable<Integer> {
     }
     Path cacheDir = cache != null ? cache : BlockCache.defaultDir();
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    long journalBytes = parseSize(journalSize);
+    if (journalBytes < (1 << 20)) {
+      throw new InvalidInputException("--journal-size must be at least 1M");
+    }
     try (CairnClient client = CairnClient.builder().endpoint(uri).token(token).connectTimeout(timeout)
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
         .readAhead(parseSize(readAhead)).build()) {
       new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
-          flushHold, new EventLog(System.err), trustSet, java.util.Optional.ofNullable(metricsFile)).run();
+          flushHold, new EventLog(System.err), trustSet, java.util.Optional.ofNullable(metricsFile), journalBytes,
+          timeout, allowShrink).run();
     }
     return 0;
   }

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 /**
  * A content-addressed cache of blocks and index pages in append-only pack files under
@@ -28,8 +29,7 @@ import java.util.stream.Stream;
  * packs are deleted (Linux keeps a deleted pack readable for a process that has it open). The
  * first read of a record in a process re-hashes its bytes, so a torn or damaged record is a miss,
  * never bad data; later reads of it in the same process, and reads of records this process wrote
- * from verified bytes, skip the hash (packs are append-only: a record's bytes never change once
- * written). Thread-safe.
+ * from verified bytes, compare a CRC32C instead ({@link VerifiedRecords}). Thread-safe.
  */
 public final class BlockCache implements AutoCloseable {
   /** Default size limit. */
@@ -134,31 +134,48 @@ public final class BlockCache implements AutoCloseable {
 
   /**
    * Copies the cached bytes of {@code id} into {@code dst} if they are exactly {@code len} bytes
-   * and hash to {@code id}; false (a miss) otherwise. Hashes only on the record's first read in
-   * this process.
+   * and hash to {@code id}; false (a miss) otherwise. The same as {@link #readVerifiedOnce}: pulls
+   * read each record once, so they hash it once; reads of records this process wrote compare the
+   * CRC32C it recorded when writing them.
    */
   public boolean read(Sha256Id id, byte[] dst, int off, int len) {
+    return readVerifiedOnce(id, dst, off, len);
+  }
+
+  /**
+   * Like {@link #read(Sha256Id, byte[], int, int)}, for readers that come back to the same blocks
+   * (the FUSE bridge): copies from a mapping of the pack, and hashes a record with SHA-256 only the
+   * first time this process reads it. It then remembers the record's CRC32C, and later reads
+   * compare that instead, so a record damaged on disk since is still a miss, never bad data.
+   */
+  public boolean readVerifiedOnce(Sha256Id id, byte[] dst, int off, int len) {
     Pack.Entry e = entries.get(id);
     if (e == null || e.length() != len) {
       return false;
     }
+    Pack p = e.pack();
     try {
-      if (!e.pack().read(e.offset(), dst, off, len)) {
+      if (!p.readMapped(e.offset(), dst, off, len)) {
         entries.remove(id, e);
         return false;
       }
-    } catch (IOException x) {
-      entries.remove(id, e); // evicted by another process before we opened it
+    } catch (IOException | InternalError x) { // InternalError: the mapped file was cut short under us (SIGBUS)
+      entries.remove(id, e);
       return false;
     }
-    if (!e.verified) {
-      if (BlockHasher.hashBlock(dst, off, len).compareTo(id) != 0) {
-        entries.remove(id, e); // damaged on disk: forget it, so it is fetched and cached again
-        return false;
-      }
-      e.verified = true;
+    CRC32C crc = new CRC32C();
+    crc.update(dst, off, len);
+    int c = (int) crc.getValue();
+    int known = p.verified.check((int) e.offset(), c);
+    if (known == VerifiedRecords.CHANGED
+        || (known == VerifiedRecords.UNKNOWN && BlockHasher.hashBlock(dst, off, len).compareTo(id) != 0)) {
+      entries.remove(id, e); // damaged on disk: forget it, so it is fetched and cached again
+      return false;
     }
-    touch(e.pack());
+    if (known == VerifiedRecords.UNKNOWN) {
+      p.verified.put((int) e.offset(), c);
+    }
+    touch(p);
     return true;
   }
 
@@ -207,6 +224,7 @@ public final class BlockCache implements AutoCloseable {
       try {
         ByteBuffer buf = scratch(per * rec);
         Map<Sha256Id, Pack.Entry> batch = new LinkedHashMap<>();
+        CRC32C crc = new CRC32C();
         for (int i = 0; i < ids.size(); ) {
           while (i < ids.size() && entries.containsKey(ids.get(i))) {
             i++;
@@ -227,7 +245,10 @@ public final class BlockCache implements AutoCloseable {
               continue;
             }
             Pack.Entry e = new Pack.Entry(current, at + buf.position() + Pack.RECORD_HEADER, len);
-            e.verified = true; // the caller hashed these bytes; they are ours until the process ends
+            // The caller hashed these bytes: later reads in this process check their CRC32C only.
+            crc.reset();
+            crc.update(src, offsets[i], len);
+            current.verified.put((int) e.offset(), (int) crc.getValue());
             buf.put(Pack.typeOf(id));
             id.copyRawTo(buf);
             buf.putInt(len).put(src, offsets[i], len);

@@ -37,29 +37,14 @@ final class OverlayCommand implements Callable<Integer> {
   /** Prints an overlay as a person or a script wants it. */
   static void print(OverlayInfo o, boolean json, String verb) {
     if (json) {
-      Output.json(System.out, toJson(o));
+      Output.json(System.out, o.toJson());
       return;
     }
     System.out.printf("%s %s: %s on %s, generation %d%n", verb, o.name(), Output.bytes(o.size()),
         o.base().toString().substring(0, 19) + "…", o.generation());
   }
 
-  static Map<String, Object> toJson(OverlayInfo o) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", o.name().value());
-    m.put("owner", o.owner());
-    m.put("base", o.base().toString());
-    m.put("size", o.size());
-    m.put("generation", o.generation());
-    m.put("etag", o.etag());
-    m.put("created", o.created().toString());
-    o.usage().ifPresent(u -> {
-      m.put("blocksWritten", u.blocksWritten());
-      m.put("distinctBlocks", u.distinctBlocks());
-      m.put("dataBytes", u.dataBytes());
-    });
-    return m;
-  }
+
 
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = "Create an overlay on a template; nothing is copied.")
@@ -104,7 +89,7 @@ final class OverlayCommand implements Callable<Integer> {
         o = c.overlays().write(OverlayName.of(name), at, file);
       }
       if (opts.json) {
-        Map<String, Object> m = toJson(o);
+        Map<String, Object> m = o.toJson();
         m.put("bytesWritten", n);
         Output.json(System.out, m);
       } else {
@@ -224,7 +209,7 @@ final class OverlayCommand implements Callable<Integer> {
         all = c.overlays().list();
       }
       if (opts.json) {
-        Output.json(System.out, all.stream().map(OverlayCommand::toJson).toList());
+        Output.json(System.out, all.stream().map(OverlayInfo::toJson).toList());
         return 0;
       }
       if (all.isEmpty()) {
@@ -253,7 +238,7 @@ final class OverlayCommand implements Callable<Integer> {
         o = c.overlays().info(OverlayName.of(name));
       }
       if (opts.json) {
-        Output.json(System.out, toJson(o));
+        Output.json(System.out, o.toJson());
         return 0;
       }
       System.out.println("overlay:        " + o.name() + " (owner " + o.owner() + ")");

@@ -1,8 +1,10 @@
 package io.cairn.server.http;
 
+import io.undertow.io.BufferWritableOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Adds every byte that reaches the underlying stream to a counter, so the counter is exact even on abort. */
@@ -24,5 +26,25 @@ final class CountingOutputStream extends FilterOutputStream {
   public void write(byte[] b, int off, int len) throws IOException {
     out.write(b, off, len);
     counter.addAndGet(len);
+  }
+
+  /** 1 MiB of zeros outside the heap, shared read-only: the socket reads it without a copy. */
+  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+  /**
+   * Writes {@code n} zero bytes. Undertow writes a large direct buffer straight to the socket, so
+   * the zero regions of a sparse disk (most of a VM image) cost no copy in user space.
+   */
+  void writeZeros(long n) throws IOException {
+    while (n > 0) {
+      int k = (int) Math.min(n, ZEROS.capacity());
+      if (out instanceof BufferWritableOutputStream b) {
+        b.write(ZEROS.duplicate().limit(k));
+      } else {
+        out.write(new byte[k]);
+      }
+      counter.addAndGet(k);
+      n -= k;
+    }
   }
 }

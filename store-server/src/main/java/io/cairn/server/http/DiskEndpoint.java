@@ -9,7 +9,6 @@ import io.cairn.server.image.Images;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.Map;
 
 /**
@@ -71,7 +70,7 @@ final class DiskEndpoint {
     if (Responses.isHead(ex) || range == null) {
       return;
     }
-    OutputStream out = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
+    CountingOutputStream out = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
     streamer.write(disk, range, out);
     out.flush();
   }

@@ -1,16 +1,12 @@
 package io.cairn.server.http;
 
-import io.cairn.id.BlockId;
 import io.cairn.index.IndexPage;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -23,14 +19,13 @@ import java.util.concurrent.Executors;
  * the range covers are read, so the last byte of a 100 GiB image costs one page and one block.
  * Zero pages and zero blocks are written from a shared zero buffer without touching storage.
  *
- * <p>Reading a batch of hash-keyed blocks from RocksDB is the slow half of serving, so each stream
+ * <p>Reading a batch of blocks from RocksDB (decompressing it) is the slow half of serving, so each stream
  * reads {@value #READ_AHEAD} batches ahead on a shared pool while it writes the current one. Memory
  * per stream is {@code READ_AHEAD + 1} batch buffers (1 MiB each), whatever the range.
  */
 final class DiskStreamer {
   /** Blocks read per storage call; 256 x 4 KiB = 1 MiB, which Undertow writes at full speed. */
   private static final int BATCH_BYTES = 1 << 20;
-  private static final byte[] ZEROS = new byte[BATCH_BYTES];
   /** Read-ahead threads shared by all streams; bounded so 64 readers cannot swamp the store. */
   private static final ExecutorService READERS =
       Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
@@ -51,10 +46,13 @@ final class DiskStreamer {
     this.images = images;
   }
 
-  /** One write: {@code len} bytes from offset {@code skip} of the batch's blocks, or zeros when ids is null. */
-  private record Batch(List<BlockId> ids, int skip, int len) {}
+  /**
+   * One write: {@code len} bytes from offset {@code skip} of blocks {@code from..from+count} of
+   * {@code page}, or zeros when page is null.
+   */
+  private record Batch(IndexPage page, int from, int count, int skip, int len) {}
 
-  void write(DiskMap disk, ByteRange range, OutputStream out) throws IOException {
+  void write(DiskMap disk, ByteRange range, CountingOutputStream out) throws IOException {
     int bs = disk.blockSize().bytes();
     int batchBlocks = Math.max(1, BATCH_BYTES / bs);
     Iterator<Batch> plan = new Plan(disk, range, batchBlocks);
@@ -68,7 +66,7 @@ final class DiskStreamer {
     while (true) {
       while (batches.size() <= READ_AHEAD && plan.hasNext()) {
         Batch b = plan.next();
-        byte[] buf = b.ids() == null ? null : free.poll();
+        byte[] buf = b.page() == null ? null : free.poll();
         batches.add(b);
         reads.add(read(b, buf));
       }
@@ -77,8 +75,8 @@ final class DiskStreamer {
       }
       Batch current = batches.poll();
       CompletableFuture<byte[]> currentRead = reads.poll();
-      if (current.ids() == null) {
-        writeZeros(out, current.len());
+      if (current.page() == null) {
+        out.writeZeros(current.len());
       } else {
         byte[] buf = await(currentRead);
         out.write(buf, current.skip(), current.len());
@@ -88,11 +86,11 @@ final class DiskStreamer {
   }
 
   private CompletableFuture<byte[]> read(Batch b, byte[] buf) {
-    if (b == null || b.ids() == null) {
+    if (b == null || b.page() == null) {
       return CompletableFuture.completedFuture(null);
     }
     return CompletableFuture.supplyAsync(() -> {
-      images.store().blocks().read(b.ids(), buf, 0);
+      images.store().blocks().read(b.page(), b.from(), b.count(), buf, 0);
       return buf;
     }, READERS);
   }
@@ -108,14 +106,6 @@ final class DiskStreamer {
         throw r; // typed store errors reach the error mapper unchanged
       }
       throw new IOException(e.getCause());
-    }
-  }
-
-  private static void writeZeros(OutputStream out, long n) throws IOException {
-    while (n > 0) {
-      int k = (int) Math.min(n, ZEROS.length);
-      out.write(ZEROS, 0, k);
-      n -= k;
     }
   }
 
@@ -157,26 +147,23 @@ final class DiskStreamer {
         loadedPage = p;
       }
       if (page.isEmpty()) {
-        int len = (int) Math.min(pageEnd - pos, ZEROS.length);
+        int len = (int) Math.min(pageEnd - pos, BATCH_BYTES);
         pos += len;
-        return new Batch(null, 0, len);
+        return new Batch(null, 0, 0, 0, len);
       }
       int firstBlock = (int) ((pos - pageStart) / bs);
       int lastBlock = (int) ((pageEnd - 1 - pageStart) / bs); // inclusive
       int n = Math.min(batchBlocks, lastBlock - firstBlock + 1);
-      List<BlockId> ids = new ArrayList<>(n);
       boolean allZero = true;
-      for (int i = 0; i < n; i++) {
-        BlockId id = page.get().blockId(firstBlock + i);
-        ids.add(id);
-        allZero &= id.isZero();
+      for (int i = 0; i < n && allZero; i++) {
+        allZero = page.get().blockId(firstBlock + i).isZero();
       }
       long batchStart = pageStart + (long) firstBlock * bs;
       long batchEnd = Math.min(pageEnd, batchStart + (long) n * bs);
       int skip = (int) (pos - batchStart);
       int len = (int) (batchEnd - pos);
       pos = batchEnd;
-      return new Batch(allZero ? null : ids, skip, len);
+      return new Batch(allZero ? null : page.get(), firstBlock, n, skip, len);
     }
   }
 }

@@ -252,20 +252,10 @@ final class OverlayEndpoints {
   }
 
   private static Map<String, Object> json(OverlayRecord r, Optional<Overlays.Usage> usage) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", r.name().value());
-    m.put("owner", r.owner().value());
-    m.put("base", r.base().toString());
-    m.put("size", r.size());
-    m.put("generation", r.generation());
-    m.put("etag", etag(r));
-    m.put("created", Instant.ofEpochMilli(r.createdMillis()).toString());
-    m.put("dataBlocks", r.dataBlocks());
-    usage.ifPresent(u -> {
-      m.put("blocksWritten", u.blocksWritten());
-      m.put("distinctBlocks", u.distinctBlocks());
-      m.put("dataBytes", u.dataBytes());
-    });
-    return m;
+    return new io.cairn.client.OverlayInfo(r.name(), r.owner().value(), r.base(), r.size(), r.generation(), etag(r),
+        Instant.ofEpochMilli(r.createdMillis()), r.dataBlocks(),
+        usage.map(u -> new io.cairn.client.OverlayInfo.Usage(u.blocksWritten(), u.distinctBlocks(), u.dataBytes())))
+        .toJson();
   }
+
 }

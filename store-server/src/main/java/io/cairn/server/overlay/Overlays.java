@@ -128,7 +128,7 @@ public final class Overlays {
       java.util.OptionalLong limit = quotas.apply(owner);
       // With a quota the new blocks wait in memory (at most --max-body) until the check passes, so a
       // refused write stores nothing; without one they stream straight into the store.
-      List<byte[]> held = limit.isPresent() ? new ArrayList<>() : null;
+      List<java.util.Map.Entry<BlockId, byte[]>> held = limit.isPresent() ? new ArrayList<>() : null;
       byte[] buf = new byte[bs];
       TreeMap<Long, BlockId> set = new TreeMap<>();
       List<Long> unset = new ArrayList<>();
@@ -139,8 +139,9 @@ public final class Overlays {
           int lo = (int) (Math.max(offset, start) - start);
           int hi = (int) (Math.min(end, start + bs) - start);
           BlockId old = before.get(b);
+          BlockId base = disk.baseBlock(b, visible);
           if (lo > 0 || hi < bs) {
-            readBlock(old != null ? old : disk.baseBlock(b, visible), buf);
+            readBlock(old != null ? old : base, buf);
           }
           int n = in.readNBytes(buf, lo, hi - lo);
           if (n < hi - lo) {
@@ -149,7 +150,7 @@ public final class Overlays {
           }
           BlockId id = BlockHasher.blockId(buf, 0, bs);
           boolean hadData = old != null && !old.isZero();
-          if (id.equals(disk.baseBlock(b, visible))) {
+          if (id.equals(base)) {
             unset.add(b);
             dataDelta -= hadData ? 1 : 0;
           } else {
@@ -157,7 +158,7 @@ public final class Overlays {
             dataDelta += (id.isZero() ? 0 : 1) - (hadData ? 1 : 0);
             if (!id.isZero()) {
               if (held != null) {
-                held.add(buf.clone());
+                held.add(java.util.Map.entry(id, buf.clone()));
               } else {
                 ins.insert(id, buf, 0);
               }
@@ -171,8 +172,8 @@ public final class Overlays {
                 + after + " bytes of data, over the quota of " + limit.getAsLong() + " bytes; nothing was written."
                 + " Delete or reset an overlay, or ask an admin for more (cairn user quota)");
           }
-          for (byte[] block : held) {
-            ins.insert(BlockHasher.blockId(block, 0, bs), block, 0);
+          for (java.util.Map.Entry<BlockId, byte[]> block : held) {
+            ins.insert(block.getKey(), block.getValue(), 0);
           }
         }
         ins.writeBuffered();

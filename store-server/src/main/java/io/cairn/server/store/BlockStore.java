@@ -28,6 +28,15 @@ public interface BlockStore {
   void read(List<BlockId> ids, byte[] dst, int off);
 
   /**
+   * Reads blocks {@code from} to {@code from + n} of an index page, as {@link #read(List, byte[],
+   * int)} of those ids does. A store may remember where a page's blocks are, so that the next read
+   * of the same page (another host pulling the same template) skips the lookups by id.
+   */
+  default void read(io.cairn.index.IndexPage page, int from, int n, byte[] dst, int off) {
+    read(page.blockIds().subList(from, from + n), dst, off);
+  }
+
+  /**
    * Records that the blocks present among {@code ids} were just referenced or reported present, so
    * garbage collection keeps them for its grace window. Absent ids are ignored.
    */

@@ -14,15 +14,33 @@ final class Keys {
   private Keys() {}
 
   /**
-   * A {@code block_keys} value: when the block was last written or touched, u64 LE milliseconds.
-   * Stores made before touch times existed have empty values, read as 0 (long ago).
+   * A {@code block_keys} value: when the block was last written or touched (u64 LE milliseconds),
+   * then its sequence number, the key of its bytes in {@code block_data} (u64 BE). Format-1 stores
+   * have values of 0 or 8 bytes (no sequence number; an empty value reads as touched at 0) until
+   * {@link BlockLayoutMigration} rewrites them.
    */
-  static byte[] touchValue(long millis) {
-    return u64le(millis);
+  static byte[] blockKeyValue(long millis, long seq) {
+    byte[] v = java.util.Arrays.copyOf(u64le(millis), 16);
+    java.nio.ByteBuffer.wrap(v, 8, 8).putLong(seq);
+    return v;
   }
 
   static long touchMillis(byte[] v) {
     return v.length < 8 ? 0 : u64le(v);
+  }
+
+  /** The sequence number in a {@code block_keys} value, or -1 for a format-1 value that has none. */
+  static long seq(byte[] v) {
+    return v.length < 16 ? -1 : java.nio.ByteBuffer.wrap(v, 8, 8).getLong();
+  }
+
+  /** A {@code block_data} key: the sequence number, big-endian, so key order is insertion order. */
+  static byte[] seqKey(long seq) {
+    return java.nio.ByteBuffer.allocate(8).putLong(seq).array();
+  }
+
+  static long seqFromKey(byte[] key) {
+    return java.nio.ByteBuffer.wrap(key).getLong();
   }
 
   /** Quarantine key: a kind byte ('b' block, 'p' page) and the raw id. */

@@ -24,31 +24,44 @@ import org.rocksdb.WriteOptions;
  * Owns the RocksDB instance: options, column families and write options. The only class that
  * knows how Cairn's data is laid out in RocksDB, together with {@link Keys}.
  *
- * <p>Column families: {@code blocks} (block id → bytes), {@code pages} (page id → encoded page),
+ * <p>Column families: {@code block_data} (block sequence number → bytes), {@code block_keys}
+ * (block id → touch time and sequence number), {@code pages} (page id → encoded page),
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
- * (counters, merged with {@code uint64add}), {@code block_keys} (block id → empty: presence),
- * {@code overlays} (owner 0 name → overlay record), {@code profiles} (overlay id, block number →
- * block id) and {@code signatures} (name 0 tag 0 key id → signature).
+ * (counters, merged with {@code uint64add}), {@code overlays} (owner 0 name → overlay record),
+ * {@code profiles} (overlay id, block number → block id), {@code quarantine} and
+ * {@code signatures} (name 0 tag 0 key id → signature). Format-1 stores also have {@code blocks}
+ * (block id → bytes) until {@link BlockLayoutMigration} has emptied and dropped it.
  */
 final class RocksBackend implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
   }
 
-  private static final String[] FAMILIES = {"default", "blocks", "pages", "images", "tags", "meta", "block_keys", "overlays", "profiles",
-      "quarantine", "signatures"};
+  private static final List<String> FAMILIES = List.of("default", "block_data", "pages", "images", "tags", "meta", "block_keys",
+      "overlays", "profiles", "quarantine", "signatures");
+  /** Format 1's hash-keyed block values; present only until the store is migrated. */
+  static final String LEGACY_BLOCKS = "blocks";
   static final byte[] EMPTY = new byte[0];
 
   final RocksDB db;
-  final ColumnFamilyHandle blocks;
+  /**
+   * Block sequence number (u64 BE) → the block's bytes. Numbers are handed out in insertion order,
+   * so an image's blocks sit next to each other in key order: a sequential read of a disk reads
+   * whole table blocks of its own data, and new blocks append to the key space (compaction moves
+   * files instead of merging them).
+   */
+  final ColumnFamilyHandle blockData;
+  /** Format 1's {@code blocks} family (id → bytes), or null once migrated. */
+  ColumnFamilyHandle legacyBlocks;
   final ColumnFamilyHandle pages;
   final ColumnFamilyHandle images;
   final ColumnFamilyHandle tags;
   final ColumnFamilyHandle meta;
   /**
-   * Block id → empty value, written in the same batch as the block. "Which blocks are present"
-   * is the most frequent question (every import segment, every publish batch, every commit check);
-   * answering it here reads tiny keys instead of decompressing 4 KiB values.
+   * Block id → touch time and sequence number ({@link Keys#blockKeyValue}), written in the same
+   * batch as the block. "Which blocks are present" is the most frequent question (every import
+   * segment, every publish batch, every commit check); answering it here reads small values
+   * instead of decompressing 4 KiB ones.
    */
   final ColumnFamilyHandle blockKeys;
   /** Owner 0 name → overlay record (id, base digest, size, generation). */
@@ -65,15 +78,22 @@ final class RocksBackend implements AutoCloseable {
   final WriteOptions synced = new WriteOptions().setSync(true);
   /** Unlogged: only for bulk block loads, which flush memtables before any index names them. */
   final WriteOptions unlogged = new WriteOptions().setDisableWAL(true);
+  /**
+   * For reading a long run of blocks: the iterator holds the table block it is in while it walks
+   * it, so caching it would only push out blocks that small, random reads come back for.
+   */
+  final org.rocksdb.ReadOptions streamOptions = new org.rocksdb.ReadOptions().setFillCache(false);
 
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
 
   RocksBackend(Path dir) {
-    // 128 MiB of uncompressed table blocks: a full-image download streams through any cache of
-    // this size (blocks are keyed by hash, so an image is spread over all tables), and with 256 MiB
-    // a server under -Xmx256m reached 570 MiB RSS after one download.
-    LRUCache cache = track(new LRUCache(128L << 20));
+    // Two caches of uncompressed table blocks, 128 MiB in all (with 256 MiB a server under
+    // -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
+    // streaming gigabytes of data through it cannot evict the block_keys and index entries that
+    // every read looks up first; large sequential reads bypass it altogether (streamOptions).
+    LRUCache dataCache = track(new LRUCache(64L << 20));
+    LRUCache indexCache = track(new LRUCache(64L << 20));
     DBOptions dbOptions = track(new DBOptions()
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
@@ -83,9 +103,13 @@ final class RocksBackend implements AutoCloseable {
         .setMaxBackgroundJobs(2)
         .setBytesPerSync(1 << 20)
         .setKeepLogFileNum(3));
+    List<String> names = new ArrayList<>(FAMILIES);
+    if (existingFamilies(dir).contains(LEGACY_BLOCKS)) {
+      names.add(LEGACY_BLOCKS); // RocksDB opens a database only with all of its families
+    }
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    for (String name : FAMILIES) {
-      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), options(name, cache)));
+    for (String name : names) {
+      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), options(name, name.equals("block_data") ? dataCache : indexCache)));
     }
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -99,29 +123,76 @@ final class RocksBackend implements AutoCloseable {
       }
       throw new StoreException(ErrorCode.STORE_FORMAT, "cannot open store " + dir.getParent() + ": " + msg, e);
     }
-    blocks = handles.get(1);
-    pages = handles.get(2);
-    images = handles.get(3);
-    tags = handles.get(4);
-    meta = handles.get(5);
-    blockKeys = handles.get(6);
-    overlays = handles.get(7);
-    profiles = handles.get(8);
-    quarantine = handles.get(9);
+    blockData = handle("block_data");
+    pages = handle("pages");
+    images = handle("images");
+    tags = handle("tags");
+    meta = handle("meta");
+    blockKeys = handle("block_keys");
+    overlays = handle("overlays");
+    profiles = handle("profiles");
+    quarantine = handle("quarantine");
     // Stores made before signed tags get the family on open (create_missing_column_families).
-    signatures = handles.get(10);
+    signatures = handle("signatures");
+    legacyBlocks = names.contains(LEGACY_BLOCKS) ? handle(LEGACY_BLOCKS) : null;
+  }
+
+  private ColumnFamilyHandle handle(String name) {
+    for (ColumnFamilyHandle h : handles) {
+      try {
+        if (new String(h.getName(), StandardCharsets.US_ASCII).equals(name)) {
+          return h;
+        }
+      } catch (RocksDBException e) {
+        throw storageError("name a column family", e);
+      }
+    }
+    throw new IllegalStateException("no column family " + name);
+  }
+
+  private static List<String> existingFamilies(Path dir) {
+    if (!java.nio.file.Files.exists(dir.resolve("CURRENT"))) {
+      return List.of();
+    }
+    try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+      List<String> names = new ArrayList<>();
+      for (byte[] n : RocksDB.listColumnFamilies(o, dir.toString())) {
+        names.add(new String(n, StandardCharsets.US_ASCII));
+      }
+      return names;
+    } catch (RocksDBException e) {
+      throw new StoreException(ErrorCode.STORE_FORMAT, "cannot open store " + dir.getParent() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Drops format 1's block family once {@link BlockLayoutMigration} has moved every block out of it. */
+  void dropLegacyBlocks() {
+    try {
+      db.dropColumnFamily(legacyBlocks);
+    } catch (RocksDBException e) {
+      throw storageError("drop the format-1 block family", e);
+    }
+    handles.remove(legacyBlocks);
+    legacyBlocks.close();
+    legacyBlocks = null;
   }
 
   private ColumnFamilyOptions options(String family, LRUCache cache) {
-    BlockBasedTableConfig table = new BlockBasedTableConfig()
-        .setBlockCache(cache)
-        .setBlockSize(16 * 1024)
-        .setFilterPolicy(track(new BloomFilter(10)));
+    BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache);
+    if (family.equals("block_data")) {
+      // Neighbouring keys are neighbouring blocks of one image, so a table block of 64 KiB holds
+      // 16 blocks a sequential read wants together, and compresses better than 16 KiB: the three
+      // benchmark images took 426 MiB on disk against 449 MiB (and 505 MiB in format 1, id keys).
+      // Reads go by iterator or by sequence number, never to an absent key: no bloom filter.
+      table.setBlockSize(64 * 1024);
+    } else {
+      table.setBlockSize(16 * 1024).setFilterPolicy(track(new BloomFilter(10)));
+    }
     ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table);
     switch (family) {
-      // ZSTD: on the benchmark corpus it stores 19% less than LZ4 (303 vs 373 MiB for base.img)
-      // at the same import speed; reads decompress 16 KiB table blocks either way.
-      case "blocks" -> o.setCompressionType(CompressionType.ZSTD_COMPRESSION)
+      // ZSTD: on the benchmark corpus it stores 19% less than LZ4 (303 vs 373 MiB for base.img, in
+      // format 1) at the same import speed.
+      case "block_data", LEGACY_BLOCKS -> o.setCompressionType(CompressionType.ZSTD_COMPRESSION)
           .setWriteBufferSize(128L << 20)
           .setTargetFileSizeBase(128L << 20)
           .setMaxBytesForLevelBase(512L << 20);
@@ -151,7 +222,7 @@ final class RocksBackend implements AutoCloseable {
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(f, List.of(blocks, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine, signatures));
+      db.flush(f, List.of(blockData, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine, signatures));
     } catch (RocksDBException e) {
       throw storageError("flush", e);
     }
@@ -160,7 +231,7 @@ final class RocksBackend implements AutoCloseable {
   /** Full compaction of every family: drops deleted keys' space. Runs in the calling thread. */
   void compactAll() {
     try {
-      for (ColumnFamilyHandle h : List.of(blocks, blockKeys, pages, images, tags, meta, overlays, profiles)) {
+      for (ColumnFamilyHandle h : List.of(blockData, blockKeys, pages, images, tags, meta, overlays, profiles)) {
         db.compactRange(h);
       }
     } catch (RocksDBException e) {
@@ -216,6 +287,7 @@ final class RocksBackend implements AutoCloseable {
     logged.close();
     synced.close();
     unlogged.close();
+    streamOptions.close();
     for (int i = resources.size() - 1; i >= 0; i--) {
       try {
         resources.get(i).close();

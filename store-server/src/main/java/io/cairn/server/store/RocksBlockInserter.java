@@ -1,6 +1,7 @@
 package io.cairn.server.store;
 
 import io.cairn.id.BlockId;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.RocksDBException;
@@ -15,12 +16,15 @@ final class RocksBlockInserter implements BlockInserter {
   private final BlockStore.Durability durability;
   private final List<BlockId> inBatch = new ArrayList<>(BATCH_BLOCKS);
   private WriteBatch batch = new WriteBatch();
+  private final ByteBuffer seqKey = ByteBuffer.allocateDirect(8);
+  private final ByteBuffer value;
   private boolean unflushed;
 
   RocksBlockInserter(RocksBackend rocks, RocksBlockStore store, BlockStore.Durability durability) {
     this.rocks = rocks;
     this.store = store;
     this.durability = durability;
+    this.value = ByteBuffer.allocateDirect(store.blockSize().bytes());
   }
 
   @Override
@@ -40,9 +44,14 @@ final class RocksBlockInserter implements BlockInserter {
     }
     int len = store.blockSize().bytes();
     try {
-      byte[] key = id.toRaw();
-      batch.put(rocks.blocks, key, java.util.Arrays.copyOfRange(data, off, off + len));
-      batch.put(rocks.blockKeys, key, Keys.touchValue(System.currentTimeMillis()));
+      long seq = store.allocateSeq();
+      // Through reused direct buffers: the batch copies the bytes once, with no array per block.
+      seqKey.clear();
+      seqKey.putLong(seq).flip();
+      value.clear();
+      value.put(data, off, len).flip();
+      batch.put(rocks.blockData, seqKey, value);
+      batch.put(rocks.blockKeys, id.toRaw(), Keys.blockKeyValue(System.currentTimeMillis(), seq));
     } catch (RocksDBException e) {
       store.pending.remove(id);
       throw RocksBackend.storageError("buffer a block", e);
@@ -68,8 +77,8 @@ final class RocksBlockInserter implements BlockInserter {
     } finally {
       store.pending.removeAll(inBatch);
       inBatch.clear();
-      batch.close();
-      batch = new WriteBatch();
+      batch.clear(); // keeps its buffer: the next 1,024 blocks need the same 4 MiB
+
     }
     unflushed = true;
   }

@@ -59,9 +59,34 @@ public final class Store implements AutoCloseable {
         header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
-      return new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb")));
+      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb")));
+      if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
+        store = store.upgrade();
+      }
+      return store;
     } catch (IOException e) {
       throw new StoreException(ErrorCode.STORE_FORMAT, "cannot create store in " + dataDir + ": " + e, e);
+    }
+  }
+
+  /**
+   * Migrates a format-1 store in place, then records format 2 in its header. A crash before the
+   * header is rewritten repeats the (idempotent) migration on the next open.
+   */
+  private Store upgrade() throws IOException {
+    try {
+      if (rocks.legacyBlocks != null) {
+        long moved = BlockLayoutMigration.run(rocks, blocks);
+        // Once per store, and operators should know why the first start took longer.
+        System.err.println("cairn: moved " + moved + " blocks of store " + dataDir + " to the format-"
+            + StoreHeader.FORMAT_VERSION + " layout (blocks in insertion order)");
+      }
+      StoreHeader upgraded = new StoreHeader(StoreHeader.FORMAT_VERSION, header.blockSize());
+      upgraded.write(dataDir);
+      return new Store(dataDir, upgraded, rocks);
+    } catch (RuntimeException | IOException e) {
+      rocks.close();
+      throw e;
     }
   }
 

@@ -20,7 +20,12 @@ import java.nio.file.StandardOpenOption;
  * creation. Kept outside RocksDB so a mismatch is reported before the database is touched.
  */
 public record StoreHeader(int formatVersion, BlockSize blockSize) {
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * 2: blocks keyed by sequence number in {@code block_data}. 1: blocks keyed by id in
+   * {@code blocks}; opening such a store migrates it ({@link BlockLayoutMigration}).
+   */
+  public static final int FORMAT_VERSION = 2;
+  static final int OLDEST_READABLE = 1;
   static final String FILE = "store.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -29,9 +34,10 @@ public record StoreHeader(int formatVersion, BlockSize blockSize) {
     try {
       JsonNode n = JSON.readTree(f.toFile());
       int version = n.path("formatVersion").asInt(-1);
-      if (version != FORMAT_VERSION) {
+      if (version < OLDEST_READABLE || version > FORMAT_VERSION) {
         throw new StoreException(ErrorCode.STORE_FORMAT, "store " + dataDir + " has format version " + version
-            + "; this Cairn reads version " + FORMAT_VERSION + ". Use a Cairn release that matches the store");
+            + "; this Cairn reads versions " + OLDEST_READABLE + " to " + FORMAT_VERSION
+            + ". Use a Cairn release that matches the store");
       }
       return new StoreHeader(version, BlockSize.ofBytes(n.path("blockSize").asLong(-1)));
     } catch (IOException e) {

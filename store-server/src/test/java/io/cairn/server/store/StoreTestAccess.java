@@ -16,11 +16,20 @@ import org.rocksdb.RocksDBException;
 public final class StoreTestAccess {
   private StoreTestAccess() {}
 
-  /** Stores {@code bytes} as the value of block {@code id} in the open store. */
+  /**
+   * Stores {@code bytes} as the value of block {@code id} in the open store: over its stored bytes
+   * if it has some, else as a new block with a new sequence number (without counting it).
+   */
   public static void putRawBlock(Store store, BlockId id, byte[] bytes) {
     try {
       RocksBackend rocks = rocks(store);
-      rocks.db.put(rocks.blocks, rocks.synced, id.toRaw(), bytes);
+      byte[] v = rocks.db.get(rocks.blockKeys, id.toRaw());
+      long seq = v == null ? -1 : Keys.seq(v);
+      if (seq < 0) {
+        seq = ((RocksBlockStore) store.blocks()).allocateSeq();
+        rocks.db.put(rocks.blockKeys, rocks.synced, id.toRaw(), Keys.blockKeyValue(System.currentTimeMillis(), seq));
+      }
+      rocks.db.put(rocks.blockData, rocks.synced, Keys.seqKey(seq), bytes);
     } catch (RocksDBException e) {
       throw new IllegalStateException("cannot write a raw block", e);
     }
@@ -59,14 +68,9 @@ public final class StoreTestAccess {
     }
   }
 
-  /** The stored bytes of a block, as they are (no hash check). */
+  /** The stored bytes of a block, as they are (no hash check), or null. */
   public static byte[] rawBlock(Store store, BlockId id) {
-    try {
-      RocksBackend rocks = rocks(store);
-      return rocks.db.get(rocks.blocks, id.toRaw());
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("cannot read a raw block", e);
-    }
+    return ((RocksBlockStore) store.blocks()).get(id);
   }
 
   private static RocksBackend rocks(Store store) {

@@ -48,6 +48,35 @@ public final class TestDisks {
     return file;
   }
 
+  /**
+   * A sparse file of {@code size} bytes of compressible, recognizable blocks: each 4 KiB block is a
+   * hole (30%), a repeat of one of 8 shared blocks (20%), or text naming the seed and block number.
+   * Small when compressed, so stores made from it can be kept as test fixtures.
+   */
+  public static Path patterned(Path file, long size, long seed) throws IOException {
+    Random rnd = new Random(seed);
+    int bs = 4096;
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"); FileChannel ch = raf.getChannel()) {
+      raf.setLength(0);
+      raf.setLength(size);
+      for (long pos = 0, i = 0; pos < size; pos += bs, i++) {
+        int len = (int) Math.min(bs, size - pos);
+        int kind = rnd.nextInt(100);
+        if (kind < 30) {
+          continue;
+        }
+        String text = kind < 50 ? "shared block " + (kind % 8) + "\n" : "disk " + seed + " block " + i + "\n";
+        byte[] b = new byte[len];
+        byte[] t = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (int k = 0; k < len; k++) {
+          b[k] = t[k % t.length];
+        }
+        ch.write(ByteBuffer.wrap(b), pos);
+      }
+    }
+    return file;
+  }
+
   /** Overwrites block {@code index} (4 KiB) with random bytes. */
   public static void scribble(Path file, long index, long seed) throws IOException {
     byte[] b = new byte[4096];
