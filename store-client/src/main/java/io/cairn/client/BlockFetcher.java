@@ -1,13 +1,12 @@
 package io.cairn.client;
 
+import io.cairn.block.BlockFrames;
 import io.cairn.block.BlockHasher;
 import io.cairn.client.cache.BlockCache;
 import io.cairn.error.BlockCorruptException;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.id.BlockId;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -260,20 +259,19 @@ final class BlockFetcher implements AutoCloseable {
         if (aborted) {
           throw new IOException("abandoned");
         }
-        DataInputStream in = new DataInputStream(new BufferedInputStream(body, 1 << 16));
-        byte[] raw = new byte[BlockId.LENGTH];
+        BlockFrames.Reader in = new BlockFrames(bs).reader(body, 1 << 16);
         for (int i = 0; i < want.size(); i++) {
           BlockId expected = want.get(i);
           byte[] buf = new byte[bs];
+          BlockId sent;
           try {
-            in.readFully(raw);
-            in.readFully(buf);
+            sent = in.next(buf, 0);
           } catch (EOFException e) {
             throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
                 + " ended a block stream early (it may have stopped)", e);
           }
-          if (!BlockId.fromRaw(raw).equals(expected)) {
-            throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + BlockId.fromRaw(raw).toHex()
+          if (!sent.equals(expected)) {
+            throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + sent.toHex()
                 + " where " + expected.toHex() + " was asked for");
           }
           fetchedBytes.addAndGet(bs);

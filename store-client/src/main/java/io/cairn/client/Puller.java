@@ -1,5 +1,6 @@
 package io.cairn.client;
 
+import io.cairn.block.BlockFrames;
 import io.cairn.block.BlockHasher;
 import io.cairn.client.cache.BlockCache;
 import io.cairn.error.BlockCorruptException;
@@ -11,13 +12,13 @@ import io.cairn.id.PageId;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
 import io.cairn.sign.ImageSignature;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,12 +37,18 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Pulls one image into a sparse file: root, then the index pages the cache lacks, then for each
- * page's blocks the first of cache, seeds, server. Each page is one task on the worker pool and
- * fetches its missing blocks in one request, so {@code parallelism} requests run at once. Every
- * block is hashed before it is written to the file or the cache; a block the server sends wrong
- * twice fails the pull with {@link BlockCorruptException} and nothing of it is kept.
+ * page's blocks the first of cache, seeds, server. Each page is one task on the worker pool, so
+ * {@code parallelism} pages (and requests) are in progress at once. A page is handled in spans of
+ * at most {@link #SPAN_BYTES}: the span's blocks are assembled in one buffer at their places
+ * (cached and seed blocks read there, fetched frames read there straight from the socket), and
+ * the buffer goes to the file in one write per run of non-zero blocks and to the cache in one
+ * write. Every block is hashed before it is written to the file or the cache; a block the server
+ * sends wrong twice fails the pull with {@link BlockCorruptException} and nothing of it is kept.
  */
 final class Puller {
+  /** Bytes of blocks assembled per step: one fetch request, one cache write, few file writes. */
+  static final int SPAN_BYTES = 4 << 20;
+
   private final ServerApi api;
   private final Optional<BlockCache> cache;
   private final ExecutorService workers;
@@ -56,6 +65,8 @@ final class Puller {
   private final class Job {
     final ImageRoot root;
     final int bs;
+    final int spanBlocks;
+    final BlockFrames frames;
     final Pages pages;
     final SeedIndex seeds;
     final PartialFile out;
@@ -65,25 +76,39 @@ final class Puller {
     final AtomicLong fromSeeds = new AtomicLong();
     final AtomicLong zero = new AtomicLong();
     final AtomicLong done = new AtomicLong();
+    /** One span buffer per worker: tasks never outnumber workers, so taking one never blocks long. */
+    final BlockingQueue<byte[]> buffers;
     /**
-     * Blocks some page task is fetching, completed with the image offset where the block was
-     * written: another page that needs the same block waits and copies it from the file, so each
-     * distinct block crosses the network once even without a cache.
+     * Blocks some span is fetching, completed with the image offset where the block was written:
+     * another span that needs the same block waits and copies it from the file, so each distinct
+     * block crosses the network once even without a cache.
      */
     final Map<BlockId, CompletableFuture<Long>> claims = new ConcurrentHashMap<>();
 
     Job(ImageRoot root, Pages pages, SeedIndex seeds, PartialFile out, ProgressListener progress) {
       this.root = root;
       this.bs = root.blockSize().bytes();
+      this.spanBlocks = Math.max(1, Math.min(root.entriesPerPage(), SPAN_BYTES / bs));
+      this.frames = new BlockFrames(bs);
       this.pages = pages;
       this.seeds = seeds;
       this.out = out;
       this.progress = progress;
+      this.buffers = new ArrayBlockingQueue<>(parallelism);
     }
 
     /** Bytes of block {@code b} inside the image (the last block may be cut short). */
     int lengthOf(long b) {
       return (int) Math.min(bs, root.size() - b * bs);
+    }
+
+    byte[] takeBuffer() {
+      byte[] b = buffers.poll();
+      return b != null ? b : new byte[spanBlocks * bs];
+    }
+
+    void giveBack(byte[] b) {
+      buffers.offer(b);
     }
   }
 
@@ -98,7 +123,7 @@ final class Puller {
     pages.prefetch(root, workers);
     try (SeedIndex seeds = options.seeds().isEmpty() ? SeedIndex.EMPTY
             : SeedIndex.build(options.seeds(), root.blockSize(), wanted(root, pages), workers, parallelism);
-        PartialFile out = PartialFile.create(dest, root.size())) {
+        PartialFile out = PartialFile.create(dest, root.size(), options.sync())) {
       Job job = new Job(root, pages, seeds, out, progress);
       List<Future<Void>> tasks = new ArrayList<>(root.pageCount());
       try {
@@ -117,7 +142,7 @@ final class Puller {
           f.cancel(false);
         }
       }
-      out.commit(options.sync());
+      out.commit();
       return new PullResult(root.digest(), dest, root.size(), job.fetched.get(), job.fromCache.get(),
           job.fromSeeds.get(), job.zero.get(), pages.fetched(), System.nanoTime() - t0, signature);
     }
@@ -145,159 +170,273 @@ final class Puller {
     ImageRoot root = job.root;
     long firstBlock = (long) p * root.entriesPerPage();
     int n = root.entriesInPage(p);
-    long pageBytes = Math.min(root.size(), (firstBlock + n) * job.bs) - firstBlock * job.bs;
     PageId pid = root.pageId(p);
     if (pid.isZero()) {
+      long pageBytes = Math.min(root.size(), (firstBlock + n) * job.bs) - firstBlock * job.bs;
       job.zero.addAndGet(pageBytes);
       job.progress.progress(job.done.addAndGet(pageBytes), root.size());
       return;
     }
     IndexPage page = job.pages.get(pid);
-    Map<BlockId, List<Integer>> where = new LinkedHashMap<>();
-    for (int i = 0; i < n; i++) {
-      BlockId id = page.blockId(i);
-      if (id.isZero()) {
-        job.zero.addAndGet(job.lengthOf(firstBlock + i));
-      } else {
-        where.computeIfAbsent(id, k -> new ArrayList<>(1)).add(i);
-      }
-    }
-    byte[] buf = new byte[job.bs];
-    List<BlockId> fetch = new ArrayList<>();
-    Map<BlockId, CompletableFuture<Long>> waits = new LinkedHashMap<>();
-    for (Map.Entry<BlockId, List<Integer>> e : where.entrySet()) {
-      BlockId id = e.getKey();
-      if (cache.isPresent() && cache.get().read(id, buf, 0, job.bs)) {
-        job.fromCache.addAndGet(write(job, firstBlock, e.getValue(), buf));
-      } else if (job.seeds.read(id, buf)) {
-        cache.ifPresent(c -> c.put(id, buf, 0, job.bs));
-        job.fromSeeds.addAndGet(write(job, firstBlock, e.getValue(), buf));
-      } else {
-        CompletableFuture<Long> other = job.claims.putIfAbsent(id, new CompletableFuture<>());
-        if (other == null) {
-          fetch.add(id);
-        } else {
-          waits.put(id, other);
-        }
-      }
-    }
-    Exception failure = null;
+    byte[] buf = job.takeBuffer();
     try {
-      if (!fetch.isEmpty()) {
-        fetchVerified(job, firstBlock, fetch, where, buf);
+      for (int from = 0; from < n; from += job.spanBlocks) {
+        new Span(job, page, firstBlock, from, Math.min(n, from + job.spanBlocks), buf).pull();
       }
-    } catch (RuntimeException | IOException e) {
-      failure = e;
-      throw e;
     } finally {
-      // Never leave a claim open (pages waiting on it would hang); waiters rethrow our failure.
-      for (BlockId id : fetch) {
-        job.claims.get(id).completeExceptionally(failure != null ? failure
-            : new CairnException(ErrorCode.INTERNAL, "block " + id.toHex() + " was fetched but not written"));
-      }
-    }
-    // Only after our own claims are complete may we wait on others': no two pages wait on each other.
-    for (Map.Entry<BlockId, CompletableFuture<Long>> e : waits.entrySet()) {
-      copyWritten(job, firstBlock, e.getKey(), e.getValue(), where.get(e.getKey()), buf);
-    }
-    job.progress.progress(job.done.addAndGet(pageBytes), root.size());
-  }
-
-  /** Fetches and writes {@code fetch}, retrying once the blocks that arrive damaged; throws if they do twice. */
-  private void fetchVerified(Job job, long firstBlock, List<BlockId> fetch, Map<BlockId, List<Integer>> where,
-      byte[] buf) throws IOException {
-    List<BlockId> bad = fetchAndWrite(job, firstBlock, fetch, where, buf, null);
-    if (bad.isEmpty()) {
-      return;
-    }
-    Map<BlockId, BlockId> actual = new LinkedHashMap<>();
-    fetchAndWrite(job, firstBlock, bad, where, buf, actual); // once more: the first copy may have been damaged in transit
-    if (!actual.isEmpty()) {
-      Map.Entry<BlockId, BlockId> e = actual.entrySet().iterator().next();
-      long block = firstBlock + where.get(e.getKey()).get(0);
-      throw new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, e.getKey(), e.getValue(), "at offset "
-          + block * job.bs + " (block " + block + ") of image " + job.root.digest() + ", as served by "
-          + api.transport().base() + ",");
+      job.giveBack(buf);
     }
   }
 
-  /** Copies a block another page fetched from where it was written in the file, re-verified. */
-  private void copyWritten(Job job, long firstBlock, BlockId id, CompletableFuture<Long> claim, List<Integer> places,
-      byte[] buf) throws IOException {
-    long offset;
-    try {
-      offset = claim.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw e.getCause() instanceof RuntimeException r ? r : e;
-    }
-    int len = job.lengthOf(offset / job.bs);
-    job.out.read(buf, 0, len, offset);
-    java.util.Arrays.fill(buf, len, job.bs, (byte) 0); // past the image's end a block reads as zeros
-    BlockId got = BlockHasher.hashBlock(buf, 0, job.bs);
-    if (!got.equals(id)) {
-      throw new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, id, got, "read back from " + job.out.tempPath()
-          + " at offset " + offset);
-    }
-    write(job, firstBlock, places, buf);
-  }
+  /** Where a slot of a span got its bytes. */
+  private enum Source { ZERO, CACHE, SEED, SERVER, OTHER_SPAN, COPY }
 
   /**
-   * Fetches {@code ids} in one request and writes each good block; returns the ids whose bytes did
-   * not hash to them (and, when {@code actual} is given, records what they hashed to).
+   * Blocks {@code [from, to)} of one page. Slot {@code i} is block {@code firstBlock + from + i}
+   * and its bytes go to {@code buf[i * bs ..]}. A block that occurs more than once in the span is
+   * obtained once, at its first slot, and copied to the others.
    */
-  private List<BlockId> fetchAndWrite(Job job, long firstBlock, List<BlockId> ids, Map<BlockId, List<Integer>> where,
-      byte[] buf, Map<BlockId, BlockId> actual) throws IOException {
-    List<BlockId> bad = new ArrayList<>();
-    byte[] raw = new byte[BlockId.LENGTH];
-    try (InputStream body = api.fetch(ids);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(body, 1 << 18))) {
-      for (BlockId expected : ids) {
-        readFrame(in, raw, buf, job.bs);
-        if (!BlockId.fromRaw(raw).equals(expected)) {
-          throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + BlockId.fromRaw(raw).toHex()
-              + " where " + expected.toHex() + " was asked for");
-        }
-        job.fetched.addAndGet(job.bs);
-        BlockId got = BlockHasher.hashBlock(buf, 0, job.bs);
-        if (!got.equals(expected)) {
-          bad.add(expected);
-          if (actual != null) {
-            actual.put(expected, got);
-          }
+  private final class Span {
+    final Job job;
+    final IndexPage page;
+    final long first;
+    final int from;
+    final int n;
+    final byte[] buf;
+    final BlockId[] ids;
+    /** For each slot, the slot that holds the block's bytes (itself for a block's first slot), or -1 for zero. */
+    final int[] primary;
+    final Source[] source;
+    final boolean[] filled;
+    final boolean[] written;
+
+    Span(Job job, IndexPage page, long pageFirstBlock, int from, int to, byte[] buf) {
+      this.job = job;
+      this.page = page;
+      this.first = pageFirstBlock + from;
+      this.from = from;
+      this.n = to - from;
+      this.buf = buf;
+      this.ids = new BlockId[n];
+      this.primary = new int[n];
+      this.source = new Source[n];
+      this.filled = new boolean[n];
+      this.written = new boolean[n];
+    }
+
+    long blockNo(int slot) {
+      return first + slot;
+    }
+
+    void pull() throws IOException {
+      int bs = job.bs;
+      Map<BlockId, Integer> firstSlot = new HashMap<>();
+      List<Integer> toFetch = new ArrayList<>();
+      List<Integer> toCache = new ArrayList<>();
+      Map<Integer, CompletableFuture<Long>> waits = new LinkedHashMap<>();
+      for (int i = 0; i < n; i++) {
+        BlockId id = page.blockId(from + i);
+        ids[i] = id;
+        if (id.isZero()) {
+          primary[i] = -1;
+          source[i] = Source.ZERO;
+          job.zero.addAndGet(job.lengthOf(blockNo(i)));
           continue;
         }
-        cache.ifPresent(c -> c.put(expected, buf, 0, job.bs));
-        write(job, firstBlock, where.get(expected), buf);
-        job.claims.get(expected).complete((firstBlock + where.get(expected).get(0)) * job.bs);
+        Integer earlier = firstSlot.putIfAbsent(id, i);
+        if (earlier != null) {
+          primary[i] = earlier;
+          source[i] = Source.COPY;
+          continue;
+        }
+        primary[i] = i;
+        if (cache.isPresent() && cache.get().read(id, buf, i * bs, bs)) {
+          filled(i, Source.CACHE);
+        } else if (job.seeds.read(id, buf, i * bs)) {
+          filled(i, Source.SEED);
+          toCache.add(i);
+        } else {
+          CompletableFuture<Long> other = job.claims.putIfAbsent(id, new CompletableFuture<>());
+          if (other == null) {
+            toFetch.add(i);
+          } else {
+            waits.put(i, other);
+          }
+        }
+      }
+      Exception failure = null;
+      try {
+        if (!toFetch.isEmpty()) {
+          fetchVerified(toFetch);
+          toCache.addAll(toFetch);
+        }
+        if (cache.isPresent() && !toCache.isEmpty()) {
+          toCache.sort(null);
+          List<BlockId> cids = new ArrayList<>(toCache.size());
+          int[] offs = new int[toCache.size()];
+          for (int k = 0; k < offs.length; k++) {
+            cids.add(ids[toCache.get(k)]);
+            offs[k] = toCache.get(k) * bs;
+          }
+          cache.get().putAll(cids, buf, offs, bs);
+        }
+        copyAndWrite();
+      } catch (RuntimeException | IOException e) {
+        failure = e;
+        throw e;
+      } finally {
+        // Never leave a claim open (spans waiting on it would hang); waiters rethrow our failure.
+        for (int i : toFetch) {
+          CompletableFuture<Long> c = job.claims.get(ids[i]);
+          if (failure == null && filled[i]) {
+            c.complete(blockNo(i) * bs);
+          } else {
+            c.completeExceptionally(failure != null ? failure
+                : new CairnException(ErrorCode.INTERNAL, "block " + ids[i].toHex() + " was fetched but not written"));
+          }
+        }
+      }
+      // Only after our own claims are complete may we wait on others': no two spans wait on each other.
+      if (!waits.isEmpty()) {
+        for (Map.Entry<Integer, CompletableFuture<Long>> e : waits.entrySet()) {
+          copyWritten(e.getKey(), e.getValue());
+        }
+        copyAndWrite();
+      }
+      long spanBytes = Math.min(job.root.size(), (first + n) * bs) - first * bs;
+      job.progress.progress(job.done.addAndGet(spanBytes), job.root.size());
+    }
+
+    private void filled(int i, Source s) {
+      filled[i] = true;
+      source[i] = s;
+    }
+
+    /**
+     * Copies each filled block to its other slots, then writes every run of filled, not yet
+     * written slots with one write, and counts the bytes by where they came from.
+     */
+    private void copyAndWrite() throws IOException {
+      int bs = job.bs;
+      boolean[] write = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        int p = primary[i];
+        if (p < 0 || !filled[p] || written[i]) {
+          continue;
+        }
+        if (i != p) {
+          System.arraycopy(buf, p * bs, buf, i * bs, bs);
+          filled[i] = true;
+        }
+        write[i] = true;
+        long len = job.lengthOf(blockNo(i));
+        switch (source[p]) {
+          case CACHE -> job.fromCache.addAndGet(len);
+          case SEED -> job.fromSeeds.addAndGet(len);
+          default -> { } // fetched bytes are counted once per block as they arrive; copies are free
+        }
+      }
+      for (int i = 0; i < n; ) {
+        if (!write[i]) {
+          i++;
+          continue;
+        }
+        int j = i;
+        while (j < n && write[j]) {
+          j++;
+        }
+        long start = blockNo(i) * bs;
+        long end = Math.min(job.root.size(), blockNo(j) * bs);
+        job.out.write(buf, i * bs, (int) (end - start), start);
+        Arrays.fill(written, i, j, true);
+        i = j;
       }
     }
-    return bad;
-  }
 
-  private void readFrame(DataInputStream in, byte[] raw, byte[] buf, int bs) {
-    try {
-      in.readFully(raw);
-      in.readFully(buf, 0, bs);
-    } catch (EOFException e) {
-      throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
-          + " ended a block stream early (it may have stopped); run the pull again to resume", e);
-    } catch (IOException e) {
-      throw api.transport().lost(e);
+    /** Fetches the slots' blocks, retrying once those that arrive damaged; throws if they do twice. */
+    private void fetchVerified(List<Integer> slots) throws IOException {
+      List<Integer> bad = fetchInto(slots, null);
+      if (bad.isEmpty()) {
+        return;
+      }
+      Map<Integer, BlockId> actual = new LinkedHashMap<>();
+      fetchInto(bad, actual); // once more: the first copy may have been damaged in transit
+      if (!actual.isEmpty()) {
+        Map.Entry<Integer, BlockId> e = actual.entrySet().iterator().next();
+        long block = blockNo(e.getKey());
+        throw new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, ids[e.getKey()], e.getValue(), "at offset "
+            + block * job.bs + " (block " + block + ") of image " + job.root.digest() + ", as served by "
+            + api.transport().base() + ",");
+      }
     }
-  }
 
-  /** Writes one verified block at each of its places in the page; returns the bytes written. */
-  private static long write(Job job, long firstBlock, List<Integer> places, byte[] buf) throws IOException {
-    long total = 0;
-    for (int i : places) {
-      long b = firstBlock + i;
-      int len = job.lengthOf(b);
-      job.out.write(buf, 0, len, b * job.bs);
-      total += len;
+    /**
+     * Fetches the slots' blocks in one request, each frame read straight into its slot and hashed
+     * there; returns the slots whose bytes did not hash to their id (and, when {@code actual} is
+     * given, records what they hashed to).
+     */
+    private List<Integer> fetchInto(List<Integer> slots, Map<Integer, BlockId> actual) throws IOException {
+      int bs = job.bs;
+      List<BlockId> want = new ArrayList<>(slots.size());
+      for (int i : slots) {
+        want.add(ids[i]);
+      }
+      List<Integer> bad = new ArrayList<>();
+      try (InputStream body = api.fetch(want)) {
+        BlockFrames.Reader in = job.frames.reader(body, 1 << 16);
+        for (int i : slots) {
+          BlockId sent = readFrame(in, i * bs);
+          if (!sent.equals(ids[i])) {
+            throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + sent.toHex()
+                + " where " + ids[i].toHex() + " was asked for");
+          }
+          job.fetched.addAndGet(bs);
+          BlockId got = BlockHasher.hashBlock(buf, i * bs, bs);
+          if (!got.equals(ids[i])) {
+            bad.add(i);
+            if (actual != null) {
+              actual.put(i, got);
+            }
+            continue;
+          }
+          filled(i, Source.SERVER);
+        }
+      }
+      return bad;
     }
-    return total;
+
+    private BlockId readFrame(BlockFrames.Reader in, int off) {
+      try {
+        return in.next(buf, off);
+      } catch (EOFException e) {
+        throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
+            + " ended a block stream early (it may have stopped); run the pull again to resume", e);
+      } catch (IOException e) {
+        throw api.transport().lost(e);
+      }
+    }
+
+    /** Reads into slot {@code i} a block another span fetched, from where it was written in the file, re-verified. */
+    private void copyWritten(int i, CompletableFuture<Long> claim) throws IOException {
+      long offset;
+      try {
+        offset = claim.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw e.getCause() instanceof RuntimeException r ? r : e;
+      }
+      int bs = job.bs;
+      int len = job.lengthOf(offset / bs);
+      job.out.read(buf, i * bs, len, offset);
+      Arrays.fill(buf, i * bs + len, (i + 1) * bs, (byte) 0); // past the image's end a block reads as zeros
+      BlockId got = BlockHasher.hashBlock(buf, i * bs, bs);
+      if (!got.equals(ids[i])) {
+        throw new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, ids[i], got, "read back from "
+            + job.out.tempPath() + " at offset " + offset);
+      }
+      filled(i, Source.OTHER_SPAN);
+    }
   }
 }

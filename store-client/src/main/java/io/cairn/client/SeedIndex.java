@@ -107,14 +107,14 @@ final class SeedIndex implements Closeable {
     return where.size();
   }
 
-  /** Reads block {@code id} from a seed into {@code dst}, if found there and still intact. */
-  boolean read(BlockId id, byte[] dst) throws IOException {
+  /** Reads block {@code id} from a seed into {@code dst[off ..]}, if found there and still intact. */
+  boolean read(BlockId id, byte[] dst, int off) throws IOException {
     Loc loc = where.get(id);
     if (loc == null) {
       return false;
     }
-    sources.get(loc.seed()).read(loc.offset(), ByteBuffer.wrap(dst, 0, blockBytes));
-    return BlockHasher.hashBlock(dst, 0, blockBytes).equals(id);
+    sources.get(loc.seed()).read(loc.offset(), ByteBuffer.wrap(dst, off, blockBytes));
+    return BlockHasher.hashBlock(dst, off, blockBytes).equals(id);
   }
 
   @Override

@@ -20,34 +20,55 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * HTTP/1.1 requests to one Cairn server. java.net.http keeps a pool of keep-alive connections and
- * opens another whenever all are busy, so callers get parallel transfers simply by sending from
- * several threads. Every failure becomes a {@link CairnException}: error bodies are mapped back by
- * {@link RemoteErrors}, and an unreachable server becomes {@link ErrorCode#UNAVAILABLE} with a hint.
+ * HTTP/1.1 requests to one Cairn server. Both clients used here keep a pool of keep-alive
+ * connections and open another whenever all are busy, so callers get parallel transfers simply by
+ * sending from several threads. An {@code http://} server is reached through {@link PlainHttp}
+ * (blocking, no TLS set-up; see there for the measurements); {@code https://}, and the few calls
+ * that need java.net.http's request and response types, use a java.net.http client, built on first
+ * use. Every failure becomes a {@link CairnException}: error bodies are mapped back by {@link
+ * RemoteErrors}, and an unreachable server becomes {@link ErrorCode#UNAVAILABLE} with a hint.
  */
 final class Transport {
-  static final String BLOCKS_TYPE = "application/vnd.cairn.blocks";
+  static final String BLOCKS_TYPE = io.cairn.block.BlockFrames.MEDIA_TYPE;
   static final String PAGES_TYPE = "application/vnd.cairn.pages";
   static final String ROOT_TYPE = "application/vnd.cairn.root";
   static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http;
   private final URI base;
   private final Optional<String> token;
+  private final Duration connectTimeout;
   private final Duration requestTimeout;
+  private final Optional<PlainHttp> plain;
+  private volatile HttpClient http;
 
   Transport(URI endpoint, Optional<String> token, Duration connectTimeout, Duration requestTimeout) {
     String s = endpoint.toString();
     this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
     this.token = token;
+    this.connectTimeout = connectTimeout;
     this.requestTimeout = requestTimeout;
-    // HTTP/2 would multiplex every transfer over one TCP connection; parallel HTTP/1.1
-    // connections move bulk blocks faster (desync measured 3-4x) and Undertow here serves 1.1 only.
-    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout);
-    if ("http".equalsIgnoreCase(base.getScheme())) {
-      b.sslContext(unusedTls());
+    this.plain = "http".equalsIgnoreCase(base.getScheme())
+        ? Optional.of(new PlainHttp(base, token, connectTimeout, requestTimeout)) : Optional.empty();
+  }
+
+  private HttpClient http() {
+    HttpClient c = http;
+    if (c == null) {
+      synchronized (this) {
+        if (http == null) {
+          // HTTP/2 would multiplex every transfer over one TCP connection; parallel HTTP/1.1
+          // connections move bulk blocks faster (desync measured 3-4x) and Undertow here serves 1.1 only.
+          HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(connectTimeout);
+          if ("http".equalsIgnoreCase(base.getScheme())) {
+            b.sslContext(unusedTls());
+          }
+          http = b.build();
+        }
+        c = http;
+      }
     }
-    this.http = b.build();
+    return c;
   }
 
   /**
@@ -77,29 +98,27 @@ final class Transport {
   }
 
   JsonNode getJson(String path) {
-    return parse(send(request(path).GET().build()));
+    return parse(send("GET", path, null, null));
   }
 
   byte[] getBytes(String path) {
-    return send(request(path).GET().build());
+    return send("GET", path, null, null);
   }
 
   JsonNode postJson(String path, Object body) {
-    return parse(send(request(path).header("Content-Type", "application/json").POST(jsonBody(body)).build()));
+    return parse(send("POST", path, "application/json", json(body)));
   }
 
   JsonNode putJson(String path, Object body) {
-    return parse(send(request(path).header("Content-Type", "application/json").PUT(jsonBody(body)).build()));
+    return parse(send("PUT", path, "application/json", json(body)));
   }
 
   JsonNode post(String path, String type, byte[] body) {
-    return parse(send(request(path).header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build()));
+    return parse(send("POST", path, type, body));
   }
 
   JsonNode put(String path, String type, byte[] body) {
-    return parse(send(request(path).header("Content-Type", type).PUT(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build()));
+    return parse(send("PUT", path, type, body));
   }
 
   /**
@@ -123,11 +142,17 @@ final class Transport {
   }
 
   void delete(String path) {
-    send(request(path).DELETE().build());
+    send("DELETE", path, null, null);
   }
 
-  /** POSTs JSON and returns the 200 response body as a stream; the caller closes it. */
+  /**
+   * POSTs JSON and returns the 2xx response body as a stream; the caller closes it. Closing it
+   * before the end abandons the request (and wakes a thread blocked reading it).
+   */
   InputStream postForStream(String path, Object body) {
+    if (plain.isPresent()) {
+      return plain.get().stream("POST", path, "application/json", json(body), this);
+    }
     HttpRequest r = request(path).header("Content-Type", "application/json").POST(jsonBody(body)).build();
     HttpResponse<InputStream> resp = exchange(r, HttpResponse.BodyHandlers.ofInputStream());
     if (resp.statusCode() / 100 != 2) {
@@ -140,6 +165,19 @@ final class Transport {
       throw RemoteErrors.map(resp.statusCode(), err, describe(r));
     }
     return resp.body();
+  }
+
+  /** {@code method path} with an optional body; the 2xx response body, else the mapped exception. */
+  private byte[] send(String method, String path, String type, byte[] body) {
+    if (plain.isPresent()) {
+      return plain.get().bytes(method, path, type, body, this);
+    }
+    HttpRequest.Builder b = request(path).method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofByteArray(body));
+    if (type != null) {
+      b.header("Content-Type", type);
+    }
+    return send(b.build());
   }
 
   private byte[] send(HttpRequest r) {
@@ -156,7 +194,7 @@ final class Transport {
 
   private <T> HttpResponse<T> exchange(HttpRequest r, HttpResponse.BodyHandler<T> handler) {
     try {
-      return http.send(r, handler);
+      return http().send(r, handler);
     } catch (HttpConnectTimeoutException | ConnectException | ClosedChannelException e) {
       throw unreachable(e);
     } catch (HttpTimeoutException e) {
@@ -185,8 +223,12 @@ final class Transport {
   }
 
   private static HttpRequest.BodyPublisher jsonBody(Object body) {
+    return HttpRequest.BodyPublishers.ofByteArray(json(body));
+  }
+
+  private static byte[] json(Object body) {
     try {
-      return HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
+      return JSON.writeValueAsBytes(body);
     } catch (IOException e) {
       throw new IllegalStateException("cannot encode a request body", e);
     }

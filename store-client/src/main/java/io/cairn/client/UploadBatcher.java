@@ -1,5 +1,6 @@
 package io.cairn.client;
 
+import io.cairn.block.BlockFrames;
 import io.cairn.id.BlockId;
 
 /**
@@ -13,8 +14,7 @@ final class UploadBatcher {
   static final int BATCH_BYTES = 16 << 20;
 
   private final ServerApi api;
-  private final int frame;
-  private final int blockBytes;
+  private final BlockFrames codec;
   private final int capacity;
   private byte[] current;
   private int count;
@@ -25,9 +25,8 @@ final class UploadBatcher {
 
   UploadBatcher(ServerApi api, int blockBytes) {
     this.api = api;
-    this.blockBytes = blockBytes;
-    this.frame = BlockId.LENGTH + blockBytes;
-    this.capacity = Math.max(1, BATCH_BYTES / frame);
+    this.codec = new BlockFrames(blockBytes);
+    this.capacity = Math.max(1, codec.framesIn(BATCH_BYTES));
   }
 
   /** Copies one block into the batch; uploads the batch if that filled it. */
@@ -36,10 +35,9 @@ final class UploadBatcher {
     int n = 0;
     synchronized (this) {
       if (current == null) {
-        current = new byte[capacity * frame];
+        current = new byte[(int) codec.bodyBytes(capacity)];
       }
-      id.copyRawTo(current, count * frame);
-      System.arraycopy(src, off, current, count * frame + BlockId.LENGTH, blockBytes);
+      codec.put(current, count, id, src, off);
       if (++count == capacity) {
         full = current;
         n = count;
@@ -80,7 +78,8 @@ final class UploadBatcher {
   }
 
   private void send(byte[] frames, int n) {
-    byte[] body = n * frame == frames.length ? frames : java.util.Arrays.copyOf(frames, n * frame);
+    int len = (int) codec.bodyBytes(n);
+    byte[] body = len == frames.length ? frames : java.util.Arrays.copyOf(frames, len);
     try {
       api.uploadBlocks(body);
       synchronized (this) {

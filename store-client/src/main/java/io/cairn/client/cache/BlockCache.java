@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,8 +26,10 @@ import java.util.zip.CRC32C;
  * {@code DIR/packs}. Several processes may use one directory at once: each appends only to packs
  * it created (the pid is in the name), reads everyone's, and picks up the others' new records on
  * {@link #refresh()}. Bounded by a size limit: when packs exceed it, whole least-recently-used
- * packs are deleted (Linux keeps a deleted pack readable for a process that has it open). Every
- * read re-hashes the bytes, so a torn or damaged record is a miss, never bad data. Thread-safe.
+ * packs are deleted (Linux keeps a deleted pack readable for a process that has it open). The
+ * first read of a record in a process re-hashes its bytes, so a torn or damaged record is a miss,
+ * never bad data; later reads of it in the same process, and reads of records this process wrote
+ * from verified bytes, compare a CRC32C instead ({@link VerifiedRecords}). Thread-safe.
  */
 public final class BlockCache implements AutoCloseable {
   /** Default size limit. */
@@ -35,10 +38,12 @@ public final class BlockCache implements AutoCloseable {
   static final long PACK_BYTES = 128L << 20;
   /** How often a read may bump a pack's mtime, which is its LRU clock. */
   private static final long TOUCH_MILLIS = 10_000;
+  /** Most bytes {@link #putAll} writes at once. */
+  private static final int BATCH_BYTES = 4 << 20;
 
   private final Path packDir;
   private final long maxBytes;
-  private final Map<Sha256Id, Pack.Entry> entries = new ConcurrentHashMap<>();
+  private final Map<Sha256Id, Pack.Entry> entries;
   private final Map<String, Pack> packs = new ConcurrentHashMap<>();
   private final Object writeLock = new Object();
   private final Object scanLock = new Object();
@@ -46,10 +51,15 @@ public final class BlockCache implements AutoCloseable {
   private FileChannel out;
   private long outPos;
   private final List<Map.Entry<Sha256Id, Pack.Entry>> written = new ArrayList<>();
+  /** Guarded by writeLock. */
+  private ByteBuffer scratch;
 
   private BlockCache(Path dir, long maxBytes) {
     this.packDir = dir.resolve("packs");
     this.maxBytes = maxBytes;
+    // Sized for what the idx files list: growing a map of 171,228 entries step by step took a
+    // third of the time to open the cache.
+    this.entries = new ConcurrentHashMap<>(Math.max(16, PackIndexFile.estimateEntries(packDir)));
   }
 
   /** Opens (creating if needed) the cache in {@code dir}, indexes every pack in it and trims it to {@code maxBytes}. */
@@ -124,28 +134,12 @@ public final class BlockCache implements AutoCloseable {
 
   /**
    * Copies the cached bytes of {@code id} into {@code dst} if they are exactly {@code len} bytes
-   * and hash to {@code id}; false (a miss) otherwise.
+   * and hash to {@code id}; false (a miss) otherwise. The same as {@link #readVerifiedOnce}: pulls
+   * read each record once, so they hash it once; reads of records this process wrote compare the
+   * CRC32C it recorded when writing them.
    */
   public boolean read(Sha256Id id, byte[] dst, int off, int len) {
-    Pack.Entry e = entries.get(id);
-    if (e == null || e.length() != len) {
-      return false;
-    }
-    try {
-      if (!e.pack().read(e.offset(), dst, off, len)) {
-        entries.remove(id, e);
-        return false;
-      }
-    } catch (IOException x) {
-      entries.remove(id, e); // evicted by another process before we opened it
-      return false;
-    }
-    if (BlockHasher.hashBlock(dst, off, len).compareTo(id) != 0) {
-      entries.remove(id, e); // damaged on disk: forget it, so it is fetched and cached again
-      return false;
-    }
-    touch(e.pack());
-    return true;
+    return readVerifiedOnce(id, dst, off, len);
   }
 
   /**
@@ -209,36 +203,71 @@ public final class BlockCache implements AutoCloseable {
 
   /**
    * Adds bytes the caller has already verified against {@code id}. Records are not synced: a
-   * crash may tear the last ones, and reads reject torn records by their hash.
+   * crash may tear the last ones, and a new process's first read rejects a torn record by its hash.
    */
   public void put(Sha256Id id, byte[] src, int off, int len) {
-    if (entries.containsKey(id)) {
-      return;
+    putAll(List.of(id), src, new int[] {off}, len);
+  }
+
+  /**
+   * Adds several records of {@code len} bytes each, {@code ids.get(i)} at {@code src[offsets[i]
+   * ..]}, already verified by the caller, in one write. Ids the cache already lists are skipped.
+   */
+  public void putAll(List<? extends Sha256Id> ids, byte[] src, int[] offsets, int len) {
+    int rec = Pack.RECORD_HEADER + len;
+    int per = (int) Math.max(1, Math.min(ids.size(), BATCH_BYTES / rec));
+    if (ids.stream().allMatch(entries::containsKey)) {
+      return; // without taking the lock: readers of a warm cache put nothing
     }
     boolean rolled = false;
     synchronized (writeLock) {
-      if (entries.containsKey(id)) {
-        return;
-      }
       try {
-        if (current == null) {
-          startPack();
-        }
-        ByteBuffer rec = ByteBuffer.allocate(Pack.RECORD_HEADER + len);
-        rec.put(Pack.typeOf(id));
-        id.copyRawTo(rec);
-        rec.putInt(len).put(src, off, len).flip();
-        long at = outPos;
-        while (rec.hasRemaining()) {
-          at += out.write(rec, at);
-        }
-        Pack.Entry e = new Pack.Entry(current, outPos + Pack.RECORD_HEADER, len);
-        entries.put(id, e);
-        written.add(Map.entry(id, e));
-        outPos = at;
-        if (outPos >= PACK_BYTES) {
-          finishPack();
-          rolled = true;
+        ByteBuffer buf = scratch(per * rec);
+        Map<Sha256Id, Pack.Entry> batch = new LinkedHashMap<>();
+        CRC32C crc = new CRC32C();
+        for (int i = 0; i < ids.size(); ) {
+          while (i < ids.size() && entries.containsKey(ids.get(i))) {
+            i++;
+          }
+          if (i == ids.size()) {
+            break;
+          }
+          if (current == null) {
+            startPack(); // only when there is something to write: no empty packs
+          }
+          buf.clear();
+          batch.clear();
+          long at = outPos;
+          // One write per batch: per-record writes cost a system call (and a temporary copy) per 4 KiB.
+          for (; i < ids.size() && batch.size() < per && at + buf.position() < PACK_BYTES; i++) {
+            Sha256Id id = ids.get(i);
+            if (entries.containsKey(id) || batch.containsKey(id)) {
+              continue;
+            }
+            Pack.Entry e = new Pack.Entry(current, at + buf.position() + Pack.RECORD_HEADER, len);
+            // The caller hashed these bytes: later reads in this process check their CRC32C only.
+            crc.reset();
+            crc.update(src, offsets[i], len);
+            current.verified.put((int) e.offset(), (int) crc.getValue());
+            buf.put(Pack.typeOf(id));
+            id.copyRawTo(buf);
+            buf.putInt(len).put(src, offsets[i], len);
+            batch.put(id, e);
+          }
+          buf.flip();
+          long pos = at;
+          while (buf.hasRemaining()) {
+            pos += out.write(buf, pos);
+          }
+          outPos = pos;
+          for (Map.Entry<Sha256Id, Pack.Entry> e : batch.entrySet()) {
+            entries.put(e.getKey(), e.getValue());
+            written.add(Map.entry(e.getKey(), e.getValue()));
+          }
+          if (outPos >= PACK_BYTES) {
+            finishPack();
+            rolled = true;
+          }
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write to the block cache in " + packDir, e);
@@ -247,6 +276,14 @@ public final class BlockCache implements AutoCloseable {
     if (rolled) {
       evict();
     }
+  }
+
+  /** The writer's direct buffer (records are assembled there, so the write copies no further). */
+  private ByteBuffer scratch(int bytes) {
+    if (scratch == null || scratch.capacity() < bytes) {
+      scratch = ByteBuffer.allocateDirect(Math.max(bytes, 1 << 16));
+    }
+    return scratch;
   }
 
   private void startPack() throws IOException {

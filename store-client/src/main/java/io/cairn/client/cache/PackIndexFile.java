@@ -28,6 +28,23 @@ final class PackIndexFile {
 
   private PackIndexFile() {}
 
+  /** About how many entries the idx files in {@code dir} hold (from their sizes); 0 if unknown. */
+  static int estimateEntries(Path dir) {
+    long total = 0;
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".idx"))::iterator) {
+        try {
+          total += Files.size(p) / ENTRY;
+        } catch (IOException e) {
+          // evicted meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return (int) Math.min(1 << 28, total);
+  }
+
   static Path of(Pack pack) {
     return pack.path.resolveSibling(pack.name + ".idx");
   }

@@ -1,6 +1,7 @@
 package io.cairn.server.http;
 
 import com.github.luben.zstd.ZstdOutputStream;
+import io.cairn.block.BlockFrames;
 import io.cairn.id.BlockId;
 import io.cairn.server.store.BlockStore;
 import io.undertow.server.HttpServerExchange;
@@ -11,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Streams blocks as frames {@code id (32 bytes) | bytes (blockSize)}, in the order given, reading
+ * Streams blocks as frames ({@link BlockFrames}: {@code id | block}), in the order given, reading
  * them from the store a batch at a time. The whole body is zstd-compressed when the client accepts
  * it; otherwise its length is known up front and sent as Content-Length.
  */
@@ -44,13 +45,14 @@ final class FrameWriter {
   /** Sets headers and writes every frame; ids must all be present (callers check first). */
   void send(HttpServerExchange ex, List<BlockId> ids) throws IOException {
     int bs = blocks.blockSize().bytes();
+    BlockFrames codec = new BlockFrames(bs);
     boolean zstd = acceptsZstd(ex);
     ex.getResponseHeaders().put(Headers.CONTENT_TYPE, Responses.BLOCKS_TYPE);
     ex.getResponseHeaders().add(Headers.VARY, "Accept-Encoding");
     if (zstd) {
       ex.getResponseHeaders().put(Headers.CONTENT_ENCODING, "zstd");
     } else {
-      ex.setResponseContentLength((long) ids.size() * (BlockId.LENGTH + bs));
+      ex.setResponseContentLength(codec.bodyBytes(ids.size()));
     }
     if (Responses.isHead(ex)) {
       return;
@@ -58,17 +60,12 @@ final class FrameWriter {
     OutputStream wire = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
     OutputStream out = zstd ? new ZstdOutputStream(wire, ZSTD_LEVEL) : wire;
     int batch = Math.max(1, BATCH_BYTES / bs);
-    int frame = BlockId.LENGTH + bs;
     byte[] data = new byte[batch * bs];
-    byte[] frames = new byte[batch * frame]; // one write per batch, not two per block
+    byte[] frames = new byte[(int) codec.bodyBytes(batch)]; // one write per batch, not two per block
     for (int from = 0; from < ids.size(); from += batch) {
       List<BlockId> part = ids.subList(from, Math.min(ids.size(), from + batch));
       blocks.read(part, data, 0);
-      for (int i = 0; i < part.size(); i++) {
-        part.get(i).copyRawTo(frames, i * frame);
-        System.arraycopy(data, i * bs, frames, i * frame + BlockId.LENGTH, bs);
-      }
-      out.write(frames, 0, part.size() * frame);
+      out.write(frames, 0, codec.encode(part, data, frames));
       counters.blockBytesServed.addAndGet((long) part.size() * bs);
     }
     if (zstd) {

@@ -11,7 +11,7 @@ import java.io.IOException;
 /** Writing small responses and the caching headers every content endpoint shares. */
 final class Responses {
   static final String OCTETS = "application/octet-stream";
-  static final String BLOCKS_TYPE = "application/vnd.cairn.blocks";
+  static final String BLOCKS_TYPE = io.cairn.block.BlockFrames.MEDIA_TYPE;
   static final HttpString CAIRN_DIGEST = new HttpString("Cairn-Digest");
   /** A digest never changes meaning, so caches may keep digest-addressed bodies forever. */
   static final String IMMUTABLE = "public, max-age=31536000, immutable";

@@ -1,5 +1,6 @@
 package io.cairn.server.http;
 
+import io.cairn.block.BlockFrames;
 import io.cairn.block.BlockHasher;
 import io.cairn.error.BlockCorruptException;
 import io.cairn.error.ErrorCode;
@@ -13,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code POST /v1/blocks}: a body of frames {@code id | bytes}. The whole body is received and every
+ * {@code POST /v1/blocks}: a body of frames ({@link BlockFrames}: {@code id | block}). The whole body is received and every
  * block re-hashed before the first insert, so a bad block, a short frame or a connection that
  * closes mid-body leaves the store exactly as it was. The price is buffering one request (at most
  * --max-body bytes); publishers split large uploads into several requests.
@@ -32,24 +33,20 @@ final class UploadEndpoint {
   void upload(HttpServerExchange ex) throws IOException {
     Requests.requireType(ex, Responses.BLOCKS_TYPE, Responses.OCTETS);
     int bs = blocks.blockSize().bytes();
-    int frame = BlockId.LENGTH + bs;
+    BlockFrames codec = new BlockFrames(bs);
     long declared = ex.getRequestContentLength();
-    if (declared >= 0 && declared <= maxBody && declared % frame != 0) {
-      throw badLength(declared, frame); // refuse before reading: the body cannot be whole frames
+    if (declared >= 0 && declared <= maxBody) {
+      codec.count(declared); // refuse before reading: the body cannot be whole frames
     }
     byte[] body = Requests.body(ex, maxBody);
-    if (body.length % frame != 0) {
-      throw badLength(body.length, frame);
-    }
-    int n = body.length / frame;
+    int n = codec.count(body.length);
     for (int i = 0; i < n; i++) {
-      int off = i * frame;
-      BlockId claimed = BlockId.fromRaw(body, off);
+      BlockId claimed = codec.id(body, i);
       if (claimed.isZero()) {
         throw new InvalidInputException(ErrorCode.BLOCK_INVALID, "frame " + i
             + " has the reserved zero block id; zero blocks are never uploaded");
       }
-      BlockId actual = BlockHasher.hashBlock(body, off + BlockId.LENGTH, bs);
+      BlockId actual = BlockHasher.hashBlock(body, codec.blockOffset(i), bs);
       if (!actual.equals(claimed)) {
         throw new BlockCorruptException(ErrorCode.BLOCK_INVALID, claimed, actual,
             "in frame " + i + " of the upload (nothing from this request was stored)");
@@ -60,8 +57,7 @@ final class UploadEndpoint {
     // image naming these blocks, and the commit must never name blocks a crash could lose.
     try (BlockInserter ins = blocks.newInserter(BlockStore.Durability.LOGGED)) {
       for (int i = 0; i < n; i++) {
-        int off = i * frame;
-        if (ins.insert(BlockId.fromRaw(body, off), body, off + BlockId.LENGTH)) {
+        if (ins.insert(codec.id(body, i), body, codec.blockOffset(i))) {
           stored++;
         }
       }
@@ -74,10 +70,5 @@ final class UploadEndpoint {
     r.put("stored", stored);
     r.put("present", n - stored);
     Responses.json(ex, 200, r);
-  }
-
-  private static InvalidInputException badLength(long len, int frame) {
-    return new InvalidInputException("upload body of " + len + " bytes is not a whole number of " + frame
-        + "-byte frames (32-byte id + block); was it truncated?");
   }
 }
