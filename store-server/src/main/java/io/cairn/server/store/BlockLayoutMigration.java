@@ -1,7 +1,5 @@
 package io.cairn.server.store;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -29,22 +27,21 @@ final class BlockLayoutMigration {
     try (RocksIterator it = rocks.db.newIterator(rocks.legacyBlocks)) {
       it.seekToFirst();
       while (it.isValid()) {
-        List<byte[]> keys = new ArrayList<>(BATCH);
+        int n = 0;
         try (WriteBatch b = new WriteBatch()) {
-          for (; it.isValid() && keys.size() < BATCH; it.next()) {
+          for (; it.isValid() && n < BATCH; it.next(), n++) {
             byte[] key = it.key();
             byte[] old = rocks.get(rocks.blockKeys, key);
-            // Format 1 wrote both in one batch; a block without its key entry (never seen) is kept
-            // and keeps the time it had, or counts as touched now.
+            // A block keeps its touch time. One without a block_keys entry (format 1 wrote both in
+            // one batch, so none is expected) is kept and counts as touched now.
             long touched = old == null ? now : Keys.touchMillis(old);
             long seq = store.allocateSeq();
             b.put(rocks.blockData, Keys.seqKey(seq), it.value());
             b.put(rocks.blockKeys, key, Keys.blockKeyValue(touched, seq));
             b.delete(rocks.legacyBlocks, key);
-            keys.add(key);
           }
           rocks.write(b, rocks.logged);
-          moved += keys.size();
+          moved += n;
         } catch (RocksDBException e) {
           throw RocksBackend.storageError("move blocks to the format-2 layout", e);
         }

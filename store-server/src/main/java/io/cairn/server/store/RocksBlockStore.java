@@ -242,13 +242,6 @@ final class RocksBlockStore implements BlockStore {
     return nextSeq.getAndIncrement();
   }
 
-  /** The bytes of a block by id, or null if the store lacks them. */
-  byte[] get(BlockId id) {
-    byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
-    long seq = v == null ? -1 : Keys.seq(v);
-    return seq < 0 ? null : rocks.get(rocks.blockData, Keys.seqKey(seq));
-  }
-
   @Override
   public BlockInserter newInserter(Durability durability) {
     return new RocksBlockInserter(rocks, this, durability);

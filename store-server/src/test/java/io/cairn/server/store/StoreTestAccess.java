@@ -70,7 +70,10 @@ public final class StoreTestAccess {
 
   /** The stored bytes of a block, as they are (no hash check), or null. */
   public static byte[] rawBlock(Store store, BlockId id) {
-    return ((RocksBlockStore) store.blocks()).get(id);
+    RocksBackend rocks = rocks(store);
+    byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
+    long seq = v == null ? -1 : Keys.seq(v);
+    return seq < 0 ? null : rocks.get(rocks.blockData, Keys.seqKey(seq));
   }
 
   private static RocksBackend rocks(Store store) {
