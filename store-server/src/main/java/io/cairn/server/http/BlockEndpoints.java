@@ -63,8 +63,8 @@ final class BlockEndpoints {
       return;
     }
     OutputStream out = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
+    counters.blockBytesServed.addAndGet(bs); // before the write that ends the response, as in FrameWriter
     out.write(buf);
-    counters.blockBytesServed.addAndGet(bs);
   }
 
   /** {@code POST /v1/blocks/missing}: {@code {"ids": [...]}} → {@code {"missing": [...]}} in request order. */

@@ -7,7 +7,12 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Adds every byte that reaches the underlying stream to a counter, so the counter is exact even on abort. */
+/**
+ * Adds every byte written to the underlying stream to a counter. Bytes are counted before they are
+ * handed on, so a client that has read a whole response and then asks for {@code /v1/stats} sees them
+ * (Undertow ends a fixed-length response inside the last write); a write that fails takes its bytes
+ * back, so the counter stays exact on abort.
+ */
 final class CountingOutputStream extends FilterOutputStream {
   private final AtomicLong counter;
 
@@ -18,14 +23,24 @@ final class CountingOutputStream extends FilterOutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    out.write(b);
     counter.incrementAndGet();
+    try {
+      out.write(b);
+    } catch (IOException e) {
+      counter.decrementAndGet();
+      throw e;
+    }
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    out.write(b, off, len);
     counter.addAndGet(len);
+    try {
+      out.write(b, off, len);
+    } catch (IOException e) {
+      counter.addAndGet(-len);
+      throw e;
+    }
   }
 
   /** 1 MiB of zeros outside the heap, shared read-only: the socket reads it without a copy. */
@@ -38,12 +53,17 @@ final class CountingOutputStream extends FilterOutputStream {
   void writeZeros(long n) throws IOException {
     while (n > 0) {
       int k = (int) Math.min(n, ZEROS.capacity());
-      if (out instanceof BufferWritableOutputStream b) {
-        b.write(ZEROS.duplicate().limit(k));
-      } else {
-        out.write(new byte[k]);
-      }
       counter.addAndGet(k);
+      try {
+        if (out instanceof BufferWritableOutputStream b) {
+          b.write(ZEROS.duplicate().limit(k));
+        } else {
+          out.write(new byte[k]);
+        }
+      } catch (IOException e) {
+        counter.addAndGet(-k);
+        throw e;
+      }
       n -= k;
     }
   }

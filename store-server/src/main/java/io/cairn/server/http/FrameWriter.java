@@ -65,8 +65,11 @@ final class FrameWriter {
     for (int from = 0; from < ids.size(); from += batch) {
       List<BlockId> part = ids.subList(from, Math.min(ids.size(), from + batch));
       blocks.read(part, data, 0);
-      out.write(frames, 0, codec.encode(part, data, frames));
+      int n = codec.encode(part, data, frames);
+      // Counted before the write: the last write can end the response, and a client that then asks
+      // for /v1/stats must see these blocks (ImageReaderTest once saw 0 here).
       counters.blockBytesServed.addAndGet((long) part.size() * bs);
+      out.write(frames, 0, n);
     }
     if (zstd) {
       out.close(); // writes the zstd frame epilogue; Undertow's stream ends the exchange afterwards
