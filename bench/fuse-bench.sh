@@ -12,7 +12,7 @@
 #               (fuse.cold.seconds), vs curl -o /dev/null of /v1/images/bench/base:v1/disk from the same
 #               server (fuse.curl.seconds)
 #   3. hot      cat again in the same mount: the kernel's page cache holds the file (fuse.hot.seconds)
-#   4. warm     cat from a new mount whose block cache holds every block (blocks re-hashed on read,
+#   4. warm     cat from a new mount whose block cache holds every block (each checked on read,
 #               page cache empty: fuse.warm.seconds), vs cat of the local image file, page cache hot
 #               (fuse.local.seconds)
 # If `./cairn mount --help` does not show that command's usage, it only notes fuse.available=false and

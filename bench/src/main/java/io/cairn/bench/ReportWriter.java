@@ -238,7 +238,7 @@ final class ReportWriter {
     out.append("`cairn mount` of a server holding ").append(info("fuse.image")).append(", then `cat` of "
         + "`images/bench/base/v1.raw` to /dev/null. Each run: a fresh mount on an empty block cache (cold), the "
         + "same file again in that mount (page cache hot), then a new mount on the now full block cache (warm: "
-        + "every block read back and re-hashed, page cache empty). Peers: `curl` of the raw disk from the same "
+        + "every block read back and checked against the CRC32C its writer listed, page cache empty). Peers: `curl` of the raw disk from the same "
         + "server, and `cat` of the local file from the page cache.\n\n");
     Table t = new Table("what", "runs", "time s", "MB/s apparent", "MB/s allocated", "Cairn vs it");
     row(t, "mount, cold block cache", "fuse.cold.seconds", size, alloc, null);

@@ -69,6 +69,14 @@ final class CairnFs extends FuseStubFS {
     this.gid = idOf("unix:gid");
   }
 
+  /**
+   * Builds and discards an instance with no state: what costs time is jnr-fuse's constructor, which
+   * has jnr-ffi generate a class per callback, kept for later instances ({@link NativeWarmUp}).
+   */
+  static void buildCallbacks() {
+    new CairnFs(null, null, null, null, null, null, null, false, () -> { });
+  }
+
   private static long idOf(String attr) {
     try {
       return ((Number) Files.getAttribute(Path.of("/proc/self"), attr)).longValue();

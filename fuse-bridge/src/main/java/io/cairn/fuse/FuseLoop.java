@@ -41,14 +41,24 @@ final class FuseLoop {
     void fuse_teardown(Pointer fuse, Pointer mountpoint);
   }
 
+  private static LibFuseLoop library;
+
   private FuseLoop() {}
+
+  /** libfuse's loop calls, loaded once per JVM (jnr-ffi generates the proxy; {@link NativeWarmUp} may do it early). */
+  static synchronized LibFuseLoop library() {
+    if (library == null) {
+      library = LibraryLoader.create(LibFuseLoop.class).failImmediately().load("fuse");
+    }
+    return library;
+  }
 
   /**
    * Mounts {@code ops} with libfuse arguments {@code argv} and serves requests until unmounted.
    * Returns false at once when libfuse refused to mount (it printed why).
    */
   static boolean run(FuseOperations ops, String[] argv) throws InterruptedException {
-    LibFuseLoop lib = LibraryLoader.create(LibFuseLoop.class).failImmediately().load("fuse");
+    LibFuseLoop lib = library();
     PointerByReference mountpoint = new PointerByReference();
     Pointer fuse = lib.fuse_setup(argv.length, argv, ops, jnr.ffi.Struct.size(ops), mountpoint, new IntByReference(),
         null);

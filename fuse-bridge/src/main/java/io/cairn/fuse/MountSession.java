@@ -73,6 +73,7 @@ public final class MountSession {
     Flusher flusher = new Flusher(volumes::all, flushInterval, holdFlush);
     AtomicBoolean live = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);
+    NativeWarmUp.await();
     CairnFs fs = new CairnFs(catalog, client, volumes, flusher, health, log, cacheDir, allowShrink, () -> {
       live.set(true);
       log.event("mount", "mounted " + client.endpoint() + " at " + mountPoint + ": " + first.imageFiles()

@@ -39,9 +39,14 @@ public final class Cairn implements Runnable {
    * 2-core machine); {@code cairn mount} is timed from start until the files appear.
    */
   public static CommandLine commandLine(String only) {
+    List<CommandProvider> providers = new ArrayList<>();
+    ServiceLoader.load(CommandProvider.class).forEach(providers::add);
+    for (CommandProvider p : providers) {
+      p.prepare(only);
+    }
     CommandLine cl = new CommandLine(new Cairn());
     List<Object> all = new ArrayList<>();
-    for (CommandProvider p : ServiceLoader.load(CommandProvider.class)) {
+    for (CommandProvider p : providers) {
       all.addAll(p.commands());
     }
     List<Object> named = all.stream().filter(c -> only != null && c.getClass().isAnnotationPresent(Command.class)

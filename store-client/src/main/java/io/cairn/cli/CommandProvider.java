@@ -10,4 +10,12 @@ import java.util.List;
 public interface CommandProvider {
   /** Picocli command objects, annotated with {@code @Command}. */
   List<Object> commands();
+
+  /**
+   * Called before the command line is built, with the subcommand about to run ({@code null} when
+   * there is none). A provider may start slow initialisation that its command will need on a daemon
+   * thread here, so that it overlaps with building the command line; it must change nothing a
+   * person could see, since the arguments are not checked yet.
+   */
+  default void prepare(String command) {}
 }

@@ -79,7 +79,7 @@ final class BlockReader {
       }
       if (fetcher.cache().isPresent()) {
         if (from == 0 && to == bs) {
-          if (fetcher.cache().get().readVerifiedOnce(id, dst, at, bs)) {
+          if (fetcher.cache().get().read(id, dst, at, bs)) {
             fromCache.addAndGet(bs);
             fetcher.cacheHits.incrementAndGet();
             continue;
@@ -88,7 +88,7 @@ final class BlockReader {
           if (tmp == null) {
             tmp = new byte[bs];
           }
-          if (fetcher.cache().get().readVerifiedOnce(id, tmp, 0, bs)) {
+          if (fetcher.cache().get().read(id, tmp, 0, bs)) {
             System.arraycopy(tmp, from, dst, at, to - from);
             fromCache.addAndGet(to - from);
             fetcher.cacheHits.incrementAndGet();

@@ -67,6 +67,12 @@ public abstract class Sha256Id implements Comparable<Sha256Id> {
     dst.putLong(w0).putLong(w1).putLong(w2).putLong(w3);
   }
 
+  /** True when the 32 bytes at absolute {@code index} of {@code src} (big-endian) are this id's raw bytes. */
+  public final boolean matchesRaw(ByteBuffer src, int index) {
+    return src.getLong(index) == w0 && src.getLong(index + 8) == w1 && src.getLong(index + 16) == w2
+        && src.getLong(index + 24) == w3;
+  }
+
   /** A new array holding the raw bytes. */
   public final byte[] toRaw() {
     byte[] b = new byte[LENGTH];

@@ -9,4 +9,11 @@ public final class FuseCommands implements CommandProvider {
   public List<Object> commands() {
     return List.of(new MountCommand());
   }
+
+  @Override
+  public void prepare(String command) {
+    if ("mount".equals(command)) {
+      io.cairn.fuse.NativeWarmUp.start();
+    }
+  }
 }

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -26,10 +27,12 @@ import java.util.zip.CRC32C;
  * {@code DIR/packs}. Several processes may use one directory at once: each appends only to packs
  * it created (the pid is in the name), reads everyone's, and picks up the others' new records on
  * {@link #refresh()}. Bounded by a size limit: when packs exceed it, whole least-recently-used
- * packs are deleted (Linux keeps a deleted pack readable for a process that has it open). The
- * first read of a record in a process re-hashes its bytes, so a torn or damaged record is a miss,
- * never bad data; later reads of it in the same process, and reads of records this process wrote
- * from verified bytes, compare a CRC32C instead ({@link VerifiedRecords}). Thread-safe.
+ * packs are deleted (Linux keeps a deleted pack readable for a process that has it open). A read
+ * checks the record's bytes against a CRC32C noted when they were last checked against their
+ * SHA-256, by this process or by the pack's writer (listed in the pack's idx), and that the record
+ * names the id; a record with no CRC32C known (its writer died before writing the idx) is hashed
+ * on its first read. Either way a torn or damaged record is a miss, never bad data
+ * ({@link VerifiedRecords}). Thread-safe.
  */
 public final class BlockCache implements AutoCloseable {
   /** Default size limit. */
@@ -46,6 +49,7 @@ public final class BlockCache implements AutoCloseable {
   private final Map<Sha256Id, Pack.Entry> entries;
   private final Map<String, Pack> packs = new ConcurrentHashMap<>();
   private final Object writeLock = new Object();
+  private final LongAdder hashedReads = new LongAdder();
   private final Object scanLock = new Object();
   private Pack current;
   private FileChannel out;
@@ -134,21 +138,13 @@ public final class BlockCache implements AutoCloseable {
 
   /**
    * Copies the cached bytes of {@code id} into {@code dst} if they are exactly {@code len} bytes
-   * and hash to {@code id}; false (a miss) otherwise. The same as {@link #readVerifiedOnce}: pulls
-   * read each record once, so they hash it once; reads of records this process wrote compare the
-   * CRC32C it recorded when writing them.
+   * and check out; false (a miss) otherwise. Copies from a read-only mapping of the pack. The bytes
+   * are checked against the CRC32C noted when they were last hashed, by this process or by the
+   * pack's writer (its idx lists it), and the record's header must name {@code id}; a record with
+   * no CRC32C known is hashed with SHA-256, once per process. So a record damaged or torn on disk
+   * is a miss (and is fetched and cached again), never bad data.
    */
   public boolean read(Sha256Id id, byte[] dst, int off, int len) {
-    return readVerifiedOnce(id, dst, off, len);
-  }
-
-  /**
-   * Like {@link #read(Sha256Id, byte[], int, int)}, for readers that come back to the same blocks
-   * (the FUSE bridge): copies from a mapping of the pack, and hashes a record with SHA-256 only the
-   * first time this process reads it. It then remembers the record's CRC32C, and later reads
-   * compare that instead, so a record damaged on disk since is still a miss, never bad data.
-   */
-  public boolean readVerifiedOnce(Sha256Id id, byte[] dst, int off, int len) {
     Pack.Entry e = entries.get(id);
     if (e == null || e.length() != len) {
       return false;
@@ -167,8 +163,20 @@ public final class BlockCache implements AutoCloseable {
     crc.update(dst, off, len);
     int c = (int) crc.getValue();
     int known = p.verified.check((int) e.offset(), c);
-    if (known == VerifiedRecords.CHANGED
-        || (known == VerifiedRecords.UNKNOWN && BlockHasher.hashBlock(dst, off, len).compareTo(id) != 0)) {
+    boolean good;
+    try {
+      good = switch (known) {
+        case VerifiedRecords.SAME -> p.recordNames(e.offset(), id);
+        case VerifiedRecords.UNKNOWN -> {
+          hashedReads.increment();
+          yield BlockHasher.hashBlock(dst, off, len).compareTo(id) == 0;
+        }
+        default -> false;
+      };
+    } catch (IOException | InternalError x) {
+      good = false;
+    }
+    if (!good) {
       entries.remove(id, e); // damaged on disk: forget it, so it is fetched and cached again
       return false;
     }
@@ -177,6 +185,11 @@ public final class BlockCache implements AutoCloseable {
     }
     touch(p);
     return true;
+  }
+
+  /** Reads that had to hash a record with SHA-256 (no CRC32C was known for it): for tests. */
+  long hashedReads() {
+    return hashedReads.sum();
   }
 
   /** The verified bytes of {@code id} whatever their length (index pages), or empty. */

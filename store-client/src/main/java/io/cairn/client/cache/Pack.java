@@ -32,7 +32,7 @@ final class Pack {
   /** Bytes of the pack already indexed (from its idx or a scan); a rescan continues from here. */
   long scanned = HEADER;
   volatile long lastTouchMillis;
-  /** Records of this pack that this process has verified (see {@link BlockCache#readVerifiedOnce}). */
+  /** Records of this pack whose CRC32C is known from verified bytes (see {@link BlockCache#read}). */
   final VerifiedRecords verified = new VerifiedRecords();
   /** The pack mapped read-only, for {@link #readMapped}; null until first needed. */
   private volatile MappedByteBuffer map;
@@ -104,6 +104,20 @@ final class Pack {
     }
     m.get((int) offset, dst, off, length);
     return true;
+  }
+
+  /**
+   * True when the header of the record whose bytes start at {@code dataOffset} names {@code id}:
+   * a CRC32C from an idx vouches for the bytes at an offset, this for whose bytes they are.
+   */
+  boolean recordNames(long dataOffset, Sha256Id id) throws IOException {
+    long at = dataOffset - 4 - Sha256Id.LENGTH;
+    MappedByteBuffer m = map;
+    if (m != null && dataOffset <= m.capacity()) {
+      return id.matchesRaw(m, (int) at);
+    }
+    byte[] raw = new byte[Sha256Id.LENGTH];
+    return read(at, raw, 0, raw.length) && id.matchesRaw(ByteBuffer.wrap(raw), 0);
   }
 
   /** Pack growth that justifies a new mapping of a pack still being written. */

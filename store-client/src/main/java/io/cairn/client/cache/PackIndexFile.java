@@ -17,14 +17,21 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
 
 /**
- * The {@code .idx} sidecar of a pack: {@code magic "CPI1" | covered u64 | count u32 | count x
- * (type u8 | id (32) | offset u64 | length u32)}. {@code covered} is how much of the pack the
- * entries describe; a reader scans the pack from there. Written to a temporary name and renamed,
- * so a reader sees a whole idx or none.
+ * The {@code .idx} sidecar of a pack: {@code magic "CPI2" | covered u64 | count u32 | count x
+ * (type u8 | id (32) | offset u64 | length u32 | crc32c u32)}. {@code covered} is how much of the
+ * pack the entries describe; a reader scans the pack from there. The high bit of {@code type} says
+ * that {@code crc32c} is the CRC32C of the record's bytes as the writer had verified them against
+ * their id, so a reader in another process checks the CRC32C instead of hashing the bytes again; a
+ * record without it (its writer died and a reader wrote the idx) is hashed on its first read.
+ * Version 1 ({@code "CPI1"}, the same without the CRC32C) is still read. Written to a temporary name
+ * and renamed, so a reader sees a whole idx or none.
  */
 final class PackIndexFile {
-  static final int MAGIC = 0x43504931; // "CPI1"
-  private static final int ENTRY = 1 + Sha256Id.LENGTH + 8 + 4;
+  static final int MAGIC = 0x43504932; // "CPI2"
+  private static final int MAGIC_V1 = 0x43504931; // "CPI1"
+  private static final int ENTRY = 1 + Sha256Id.LENGTH + 8 + 4 + 4;
+  private static final int ENTRY_V1 = ENTRY - 4;
+  private static final int HAS_CRC = 0x80;
 
   private PackIndexFile() {}
 
@@ -59,11 +66,13 @@ final class PackIndexFile {
       out.writeInt(entries.size());
       byte[] raw = new byte[Sha256Id.LENGTH];
       for (Map.Entry<Sha256Id, Pack.Entry> e : entries) {
-        out.writeByte(Pack.typeOf(e.getKey()));
+        long crc = pack.verified.crc((int) e.getValue().offset());
+        out.writeByte(Pack.typeOf(e.getKey()) | (crc >= 0 ? HAS_CRC : 0));
         e.getKey().copyRawTo(raw, 0);
         out.write(raw);
         out.writeLong(e.getValue().offset());
         out.writeInt(e.getValue().length());
+        out.writeInt((int) Math.max(0, crc));
       }
     }
     try {
@@ -82,21 +91,30 @@ final class PackIndexFile {
       return false;
     }
     ByteBuffer b = ByteBuffer.wrap(all);
-    if (all.length < 16 || b.getInt() != MAGIC) {
+    int magic = all.length < 16 ? 0 : b.getInt();
+    if (magic != MAGIC && magic != MAGIC_V1) {
       return false;
     }
+    int entry = magic == MAGIC ? ENTRY : ENTRY_V1;
     long covered = b.getLong();
     int count = b.getInt();
-    if (count < 0 || b.remaining() != (long) count * ENTRY) {
+    if (count < 0 || b.remaining() != (long) count * entry) {
       return false; // damaged: the caller scans the pack instead
     }
     byte[] raw = new byte[Sha256Id.LENGTH];
     for (int i = 0; i < count; i++) {
-      byte type = b.get();
+      int type = b.get() & 0xff;
       b.get(raw);
       long offset = b.getLong();
       int len = b.getInt();
-      sink.accept(Pack.idOf(type, raw, 0), new Pack.Entry(pack, offset, len));
+      int crc = magic == MAGIC ? b.getInt() : 0;
+      if (offset < Pack.HEADER + Pack.RECORD_HEADER || len <= 0 || offset > Integer.MAX_VALUE - len) {
+        continue; // a damaged entry: that record is a miss, the others are fine
+      }
+      if ((type & HAS_CRC) != 0) {
+        pack.verified.put((int) offset, crc);
+      }
+      sink.accept(Pack.idOf((byte) (type & ~HAS_CRC), raw, 0), new Pack.Entry(pack, offset, len));
     }
     pack.scanned = Math.max(pack.scanned, covered);
     return true;

@@ -1,9 +1,10 @@
 package io.cairn.client.cache;
 
 /**
- * The records of one pack that this process has already checked against their SHA-256, with the
- * CRC32C of the bytes it checked: later reads of a record compare a CRC32C (several GB/s) instead
- * of hashing again (about 1 GB/s), and a record whose bytes changed since is still a miss. Keyed
+ * The records of one pack whose CRC32C is known from bytes checked against their SHA-256: by this
+ * process, or by the pack's writer, which lists them in the pack's idx ({@link PackIndexFile}).
+ * Reads of a record compare a CRC32C (several GB/s) instead of hashing again (about 1 GB/s), and a
+ * record whose bytes changed since is still a miss. Keyed
  * by the record's offset in the pack, an int (packs end near 128 MiB). Open addressing over two
  * int arrays: 8 to 16 bytes per verified record, where a map of boxed values would take about 60.
  */
@@ -38,6 +39,20 @@ final class VerifiedRecords {
     }
     if (insert(keys, crcs, offset, crc)) {
       size++;
+    }
+  }
+
+  /** The CRC32C noted for the record at {@code offset} as an unsigned value, or -1 if none is. */
+  synchronized long crc(int offset) {
+    int mask = keys.length - 1;
+    for (int i = mix(offset) & mask; ; i = (i + 1) & mask) {
+      int k = keys[i];
+      if (k == 0) {
+        return -1;
+      }
+      if (k == offset) {
+        return crcs[i] & 0xffffffffL;
+      }
     }
   }
 
