@@ -6,8 +6,8 @@
 #
 # On base.img of bench/make-corpus.sh (or --image FILE), on loopback only, --runs times (default 3; 1
 # with --quick):
-#   1. startup  time from starting `cairn mount` until `qemu-img info` of the mounted file succeeds
-#               (fuse.startup.seconds)
+#   1. startup  time from starting `cairn mount` until `qemu-img info` of a mounted 20 GiB image (the
+#               image's data in a sparse file extended to 20 GiB) succeeds (fuse.startup.seconds)
 #   2. cold     cat of images/bench/base/v1.raw from a fresh mount with an empty block cache
 #               (fuse.cold.seconds), vs curl -o /dev/null of /v1/images/bench/base:v1/disk from the same
 #               server (fuse.curl.seconds)
@@ -55,8 +55,16 @@ else
   "$BENCH_ROOT/cairn" import "$IMAGE" --name bench/base:v1 --data "$S" --json > /dev/null
 fi
 start_server "$S"
+# The start-up measurement opens a 20 GiB image (issue #6: "independent of image size"): the same
+# data as the image, in a sparse file extended to 20 GiB, pushed as bench/big:v1.
+BIG="$WORK/big.img"
+cp --sparse=always "$IMAGE" "$BIG" && truncate -s 20G "$BIG"
+cairn_client push "$BIG" bench/big:v1 --server "$URL" --json > /dev/null || die "cannot push $BIG"
+rm -f "$BIG"
+emit fuse.startupImageBytes B $((20 << 30))
 MNT="$WORK/mnt"; mkdir -p "$MNT"; MPID=""
 FILE="$MNT/images/bench/base/v1.raw"
+BIG_FILE="$MNT/images/bench/big/v1.raw"
 CLEANUP_EXTRA='if [[ -n "$MPID" ]]; then stop_pid "$MPID"; fi; if mountpoint -q "$MNT" 2>/dev/null; then fusermount -u -z "$MNT"; fi'
 
 mount_bridge() {  # mount_bridge CACHE: starts `cairn mount` in the background; sets MPID
@@ -77,7 +85,7 @@ unmount_bridge() { fusermount -u "$MNT"; wait "$MPID" 2>/dev/null || true; MPID=
 until_qemu_info() {  # the startup measurement: until qemu-img can open the mounted file
   local i
   for ((i = 0; i < 3000; i++)); do
-    qemu-img info -f raw "$FILE" >/dev/null 2>&1 && return 0
+    qemu-img info -f raw "$BIG_FILE" >/dev/null 2>&1 && return 0
     kill -0 "$MPID" 2>/dev/null || { tail -20 "$WORK/mount.err" >&2; return 1; }
     sleep 0.02
   done

@@ -83,7 +83,8 @@ public final class Catalog {
         "overlay.base.apparentBytes", "overlay.base.importSeconds", "overlay.create.ms",
         "overlay.write4k.ms", "overlay.write1m.ms", "overlay.local4k.ms", "overlay.local1m.ms"));
     if (fuseAvailable(r)) {
-      ids.addAll(List.of("fuse.imageBytes", "fuse.startup.seconds", "fuse.cold.seconds", "fuse.hot.seconds",
+      ids.addAll(List.of("fuse.imageBytes", "fuse.startupImageBytes", "fuse.startup.seconds", "fuse.cold.seconds",
+          "fuse.hot.seconds",
           "fuse.warm.seconds", "fuse.curl.seconds", "fuse.local.seconds"));
     }
     if (quick(r)) {

@@ -247,8 +247,10 @@ final class ReportWriter {
     row(t, "mount, page cache hot, same mount", "fuse.hot.seconds", size, alloc, null);
     row(t, "`cat` of the local file (page cache hot)", "fuse.local.seconds", size, alloc, "fuse.warm.seconds");
     t.appendTo(out);
-    out.append("`cairn mount` start until `qemu-img info` of the file succeeds: ").append(secondsOf("fuse.startup.seconds"))
-        .append(" s (median).\n\n");
+    double big = r.median("fuse.startupImageBytes").orElse(Double.NaN);
+    out.append("`cairn mount` start until `qemu-img info` of ")
+        .append(Double.isNaN(big) ? "the file" : "a " + Math.round(big / (1L << 30)) + " GiB image")
+        .append(" succeeds: ").append(secondsOf("fuse.startup.seconds")).append(" s (median).\n\n");
   }
 
   private void missing() {

@@ -76,7 +76,8 @@ class BenchReportTest {
     SampleRun run = new SampleRun();
     run.info.put("fuse.available", "true");
     run.info.put("fuse.image", "base.img");
-    run.put("fuse.imageBytes", 2000e6).put("fuse.startup.seconds", 3).put("fuse.cold.seconds", 20)
+    run.put("fuse.imageBytes", 2000e6).put("fuse.startupImageBytes", 20L << 30).put("fuse.startup.seconds", 3)
+        .put("fuse.cold.seconds", 20)
         .put("fuse.curl.seconds", 10).put("fuse.warm.seconds", 8).put("fuse.hot.seconds", 0.5)
         .put("fuse.local.seconds", 1);
     Results r = run.results();
@@ -86,6 +87,7 @@ class BenchReportTest {
     assertTrue(md.contains("| FUSE warm sequential read ≥ 1 GB/s (new mount, full block cache) | 0.25 GB/s | not met |"), md);
     assertTrue(md.contains("| `curl` of the raw disk from the same server | 1 | 10.0 | 200 |"), md);
     assertTrue(md.contains("| mount, page cache hot, same mount | 1 | 0.50 | 4000 |"), md);
+    assertTrue(md.contains("`cairn mount` start until `qemu-img info` of a 20 GiB image succeeds: 3.00 s (median)."), md);
   }
 
   @Test
