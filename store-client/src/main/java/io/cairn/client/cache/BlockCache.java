@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -227,6 +228,16 @@ public final class BlockCache implements AutoCloseable {
    * ..]}, already verified by the caller, in one write. Ids the cache already lists are skipped.
    */
   public void putAll(List<? extends Sha256Id> ids, byte[] src, int[] offsets, int len) {
+    putRecords(ids, i -> src, offsets, len);
+  }
+
+  /** Like {@link #putAll(List, byte[], int[], int)}, for records of {@code len} bytes each in arrays of their own. */
+  public void putAll(List<? extends Sha256Id> ids, List<byte[]> records, int len) {
+    putRecords(ids, records::get, new int[ids.size()], len);
+  }
+
+  /** Record {@code i} is {@code len} bytes at {@code arrays.apply(i)[offsets[i]]}. */
+  private void putRecords(List<? extends Sha256Id> ids, IntFunction<byte[]> arrays, int[] offsets, int len) {
     int rec = Pack.RECORD_HEADER + len;
     int per = (int) Math.max(1, Math.min(ids.size(), BATCH_BYTES / rec));
     if (ids.stream().allMatch(entries::containsKey)) {
@@ -259,6 +270,7 @@ public final class BlockCache implements AutoCloseable {
             }
             Pack.Entry e = new Pack.Entry(current, at + buf.position() + Pack.RECORD_HEADER, len);
             // The caller hashed these bytes: later reads in this process check their CRC32C only.
+            byte[] src = arrays.apply(i);
             crc.reset();
             crc.update(src, offsets[i], len);
             current.verified.put((int) e.offset(), (int) crc.getValue());

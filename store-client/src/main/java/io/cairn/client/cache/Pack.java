@@ -92,7 +92,8 @@ final class Pack {
    * Like {@link #read}, but copies from a read-only mapping of the pack, so reading a block costs a
    * memory copy instead of a system call. A record past the mapped end is read with {@link #read}:
    * the mapping is renewed only once the pack has grown by {@link #REMAP_BYTES} or is finished, so
-   * reads just behind a writer do not map the pack again for every record.
+   * reads just behind a writer do not map the pack again for every record, and the pack's size is
+   * asked for only when a record lies past the size seen last.
    */
   boolean readMapped(long offset, byte[] dst, int off, int length) throws IOException {
     MappedByteBuffer m = map;
@@ -120,15 +121,24 @@ final class Pack {
     return read(at, raw, 0, raw.length) && id.matchesRaw(ByteBuffer.wrap(raw), 0);
   }
 
-  /** Pack growth that justifies a new mapping of a pack still being written. */
-  private static final long REMAP_BYTES = 8L << 20;
+  /**
+   * Pack growth that justifies a new mapping of a pack still being written. A cold sequential read
+   * through the FUSE bridge reads records a few MiB behind the writer (its read-ahead): at 8 MiB,
+   * almost every such record was read with a system call of its own.
+   */
+  private static final long REMAP_BYTES = 1L << 20;
+  /** The pack's size when last asked; guarded by this. */
+  private long sizeSeen;
 
   private synchronized MappedByteBuffer remap(long end) throws IOException {
     MappedByteBuffer m = map;
     if (m != null && end <= m.capacity()) {
       return m;
     }
-    long size = channel().size();
+    if (end > sizeSeen) {
+      sizeSeen = channel().size();
+    }
+    long size = sizeSeen;
     if (size < end || size > Integer.MAX_VALUE
         || (m != null && size < BlockCache.PACK_BYTES && size - m.capacity() < REMAP_BYTES)) {
       return null;
