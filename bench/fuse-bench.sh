@@ -7,7 +7,8 @@
 # On base.img of bench/make-corpus.sh (or --image FILE), on loopback only, --runs times (default 3; 1
 # with --quick):
 #   1. startup  time from starting `cairn mount` until `qemu-img info` of a mounted 20 GiB image (the
-#               image's data in a sparse file extended to 20 GiB) succeeds (fuse.startup.seconds)
+#               image's data in a sparse file extended to 20 GiB) succeeds; qemu-img runs once the file
+#               exists (fuse.startup.seconds)
 #   2. cold     cat of images/bench/base/v1.raw from a fresh mount with an empty block cache
 #               (fuse.cold.seconds), vs curl -o /dev/null of /v1/images/bench/base:v1/disk from the same
 #               server (fuse.curl.seconds)
@@ -83,11 +84,14 @@ await_mounted() {
 }
 unmount_bridge() { fusermount -u "$MNT"; wait "$MPID" 2>/dev/null || true; MPID=""; }
 until_qemu_info() {  # the startup measurement: until qemu-img can open the mounted file
+  # Waits for the file with the shell's own test and only then runs qemu-img. Polling with qemu-img
+  # itself started a process every 20 ms and took CPU from the mount: on 2 cores the measurement read
+  # 0.96 s that way against 0.85 s this way (medians of 5, alternating).
   local i
-  for ((i = 0; i < 3000; i++)); do
-    qemu-img info -f raw "$BIG_FILE" >/dev/null 2>&1 && return 0
+  for ((i = 0; i < 6000; i++)); do
+    if [[ -e "$BIG_FILE" ]] && qemu-img info -f raw "$BIG_FILE" >/dev/null 2>&1; then return 0; fi
     kill -0 "$MPID" 2>/dev/null || { tail -20 "$WORK/mount.err" >&2; return 1; }
-    sleep 0.02
+    sleep 0.01
   done
   return 1
 }
