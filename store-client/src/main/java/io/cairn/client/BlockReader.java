@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Random access to a disk that lives on the server: each read looks up the ids of the blocks it
- * covers, serves zero blocks without a request, copies cached blocks from the cache (which hashes
- * a record the first time this process reads it and checks a CRC32C after that), and fetches the
- * rest in one request together with any read-ahead. Thread-safe.
+ * covers, serves zero blocks without a request, copies cached blocks from the cache (which checks
+ * each record against the CRC32C noted when it was verified: {@code BlockCache.read}),
+ * and fetches the rest in one request together with any read-ahead. Thread-safe.
  */
 final class BlockReader {
   private final DiskIndex index;
