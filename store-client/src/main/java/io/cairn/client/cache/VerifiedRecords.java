@@ -20,16 +20,8 @@ final class VerifiedRecords {
 
   /** Whether the record at {@code offset} was verified, and if so whether its bytes still have CRC32C {@code crc}. */
   synchronized int check(int offset, int crc) {
-    int mask = keys.length - 1;
-    for (int i = mix(offset) & mask; ; i = (i + 1) & mask) {
-      int k = keys[i];
-      if (k == 0) {
-        return UNKNOWN;
-      }
-      if (k == offset) {
-        return crcs[i] == crc ? SAME : CHANGED;
-      }
-    }
+    int i = slot(offset);
+    return i < 0 ? UNKNOWN : crcs[i] == crc ? SAME : CHANGED;
   }
 
   /** Records that the bytes at {@code offset} (never 0: the pack header is there) hashed right and have CRC32C {@code crc}. */
@@ -44,14 +36,19 @@ final class VerifiedRecords {
 
   /** The CRC32C noted for the record at {@code offset} as an unsigned value, or -1 if none is. */
   synchronized long crc(int offset) {
+    int i = slot(offset);
+    return i < 0 ? -1 : crcs[i] & 0xffffffffL;
+  }
+
+  /** Where {@code offset} is in the table, or -1 when it is not there. */
+  private int slot(int offset) {
     int mask = keys.length - 1;
     for (int i = mix(offset) & mask; ; i = (i + 1) & mask) {
-      int k = keys[i];
-      if (k == 0) {
+      if (keys[i] == 0) {
         return -1;
       }
-      if (k == offset) {
-        return crcs[i] & 0xffffffffL;
+      if (keys[i] == offset) {
+        return i;
       }
     }
   }

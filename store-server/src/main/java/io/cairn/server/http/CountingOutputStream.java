@@ -23,22 +23,25 @@ final class CountingOutputStream extends FilterOutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    counter.incrementAndGet();
-    try {
-      out.write(b);
-    } catch (IOException e) {
-      counter.decrementAndGet();
-      throw e;
-    }
+    counted(1, () -> out.write(b));
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    counter.addAndGet(len);
+    counted(len, () -> out.write(b, off, len));
+  }
+
+  private interface Write {
+    void run() throws IOException;
+  }
+
+  /** Counts {@code n} bytes, then writes them; takes them back if the write fails. */
+  private void counted(long n, Write w) throws IOException {
+    counter.addAndGet(n);
     try {
-      out.write(b, off, len);
+      w.run();
     } catch (IOException e) {
-      counter.addAndGet(-len);
+      counter.addAndGet(-n);
       throw e;
     }
   }
@@ -53,17 +56,13 @@ final class CountingOutputStream extends FilterOutputStream {
   void writeZeros(long n) throws IOException {
     while (n > 0) {
       int k = (int) Math.min(n, ZEROS.capacity());
-      counter.addAndGet(k);
-      try {
+      counted(k, () -> {
         if (out instanceof BufferWritableOutputStream b) {
           b.write(ZEROS.duplicate().limit(k));
         } else {
           out.write(new byte[k]);
         }
-      } catch (IOException e) {
-        counter.addAndGet(-k);
-        throw e;
-      }
+      });
       n -= k;
     }
   }
