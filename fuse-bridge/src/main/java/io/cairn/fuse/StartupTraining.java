@@ -56,6 +56,7 @@ public final class StartupTraining {
       Tree tree = catalog.load();
       tree.get("/images/training/image/v1.raw");
       Volumes volumes = new Volumes(client, cache, health, log, OverlayVolume.JournalLimit.NONE);
+      NativeWarmUp.await(); // commandLine("mount") above started it: generate jnr's classes once, not twice at once
       new CairnFs(catalog, client, volumes, new Flusher(volumes::all, java.time.Duration.ofSeconds(1), true), health,
           log, cache, false, () -> { }); // loads libfuse and builds jnr-fuse's callbacks
       io.cairn.block.BlockHasher.hashBlock(new byte[4096], 0, 4096);
