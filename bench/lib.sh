@@ -217,7 +217,15 @@ stop_server() {  # stops SPID and forgets it, so the cleanup never signals a reu
   for p in "${SERVER_PIDS[@]}"; do [[ $p == "$SPID" ]] || keep+=("$p"); done
   SERVER_PIDS=("${keep[@]}")
 }
-stat_get() { curl -sf "${AUTH[@]}" "$URL/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# stat_get KEY: a value of the server's /v1/stats; KEY may be a dotted path (diskCache.hits)
+stat_get() {
+  curl -sf "${AUTH[@]}" "$URL/v1/stats" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1"
+}
 # cairn_client CMD ARGS...: a client command against the running server, as admin
 cairn_client() { CAIRN_TOKEN="$TOKEN" "$BENCH_ROOT/cairn" "$@"; }
 

@@ -4,13 +4,14 @@
 # Usage: bench/serve-bench.sh [--quick] [--corpus DIR] [--out DIR] [--runs N] [--jsonl FILE] [--store DIR]
 #
 # On the corpus of bench/make-corpus.sh, on loopback only, page cache warm:
-#   1. raw GET   curl of /v1/images/bench/base:v1/disk from `cairn serve` vs nginx (sendfile on) serving base.img
+#   1. raw GET   curl of /v1/images/bench/base:v1/disk from `cairn serve` vs nginx (sendfile on) serving base.img:
+#                from the store (--disk-cache 0), and from the server's disk cache once its copy is made
 #   2. pull      cold `cairn pull` vs curl -o from nginx (both with and without fsync); warm pull (same cache);
 #                bytes on the wire (client bytesFetched, server bytesServed); delta pull of user.img with
 #                --seed base.img vs the bytes of user.img's blocks absent from base.img, and an rsync batch
 #   3. push      user.img to a server holding only base.img (bytes sent); cold push of app.img to an empty
 #                server vs `restic backup` of app.img into a fresh repository
-#   4. RSS       RSS of a fresh server under 64 concurrent disk downloads, sampled every 0.1 s
+#   4. RSS       RSS of a fresh server (--disk-cache 0) under 64 concurrent disk downloads, sampled every 0.1 s
 # --quick leaves out the no-fsync pull pair and step 3, and reads less in step 4.
 # Every server runs with CAIRN_JAVA_OPTS=-Xmx256m and is driven as its admin (the token it prints on first
 # start). With --store DIR it serves that store (tags bench/base:v1 and bench/user:v1, e.g. from
@@ -66,18 +67,38 @@ else
   "$BENCH_ROOT/cairn" import "$BASE" --name bench/base:v1 --data "$S1" --json > /dev/null
   "$BENCH_ROOT/cairn" import "$USER_IMG" --name bench/user:v1 --data "$S1" --json > /dev/null
 fi
-start_server "$S1"; S1PID=$SPID
 start_nginx "$CORPUS"
-log "cairn at $URL (pid $S1PID), nginx at $NGINX"
-DISK="$URL/v1/images/bench/base:v1/disk"
+curl -sf "$NGINX/base.img" | cmp - "$BASE" || die "nginx's base.img differs"
 
 # ---- 1. raw GET ----
-# Untimed: check the bytes once, and warm both servers (JIT, page cache).
+# 1a. From the store: the server without its disk cache decompresses every block (what the first GET
+# of a version costs). Untimed first: check the bytes once, and warm the JIT and the page cache.
+start_server "$S1" --disk-cache 0
+DISK="$URL/v1/images/bench/base:v1/disk"
 curl -sf "${AUTH[@]}" "$DISK" | cmp - "$BASE" || die "GET $DISK differs from base.img"
-curl -sf "$NGINX/base.img" | cmp - "$BASE" || die "nginx's base.img differs"
+AFTER='curl_ok "$WORK/$id.log" $SIZE'
+measure get.store.seconds "$RUNS_CHEAP" "" 'getc "${AUTH[@]}" -o /dev/null "$DISK"'
+AFTER=""
+stop_server
+# 1b. From the disk cache (the default): the first GET asks for a raw copy, made in the background;
+# every GET after it is sent with sendfile. The time until the copy is there is measured too.
+start_server "$S1"; S1PID=$SPID
+log "cairn at $URL (pid $S1PID), nginx at $NGINX"
+DISK="$URL/v1/images/bench/base:v1/disk"
+t0=$(now)
+curl -sf "${AUTH[@]}" "$DISK" | cmp - "$BASE" || die "GET $DISK differs from base.img"
+for ((i = 0; i < 1200; i++)); do
+  [[ "$(stat_get diskCache.images)" -ge 1 ]] && break
+  sleep 0.1
+done
+[[ "$(stat_get diskCache.images)" -ge 1 ]] || die "the server made no disk cache copy of base.img in 120 s"
+emit get.copyReady.seconds s "$(calc "$(now) - $t0")"
+curl -sf "${AUTH[@]}" "$DISK" | cmp - "$BASE" || die "GET $DISK from the disk cache differs from base.img"
 AFTER='curl_ok "$WORK/$id.log" $SIZE'
 measure get.cairn.seconds "$RUNS_CHEAP" "" 'getc "${AUTH[@]}" -o /dev/null "$DISK"'
 measure get.nginx.seconds "$RUNS_CHEAP" "" 'getc -o /dev/null "$NGINX/base.img"'
+AFTER=""
+[[ "$(stat_get diskCache.hits)" -ge $(( RUNS_CHEAP + 1 )) ]] || die "the timed GETs were not sent from the disk cache"
 
 # ---- 2. pulls ----
 # pull_stats NAME: client JSON (bytesFetched, seconds) and the server's response bytes for one pull
@@ -159,8 +180,10 @@ if [[ $QUICK = 0 ]]; then
 fi
 
 # ---- 4. RSS under 64 concurrent downloads (fresh server on S1) ----
+# Without the disk cache: every download decompresses blocks in the server's buffers, the case that
+# needs memory (from the disk cache the kernel sends the file).
 note load.before.rss "$(loadavg)"
-start_server "$S1"; DISK="$URL/v1/images/bench/base:v1/disk"
+start_server "$S1" --disk-cache 0; DISK="$URL/v1/images/bench/base:v1/disk"
 curl -sf "${AUTH[@]}" -o /dev/null "$DISK"  # one warm-up download
 RSS_BEFORE=$(rss_kb "$SPID" VmRSS)
 # Every 8th download the first half of the disk, the others a sixteenth at different offsets (--quick:

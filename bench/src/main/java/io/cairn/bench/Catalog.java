@@ -70,7 +70,7 @@ public final class Catalog {
     }
     ids.addAll(List.of("ingest.cairn.innerSeconds", "ingest.apparentBytes", "ingest.allocatedBytes"));
     ids.addAll(List.of(
-        "get.cairn.seconds", "get.nginx.seconds",
+        "get.cairn.seconds", "get.nginx.seconds", "get.store.seconds", "get.copyReady.seconds",
         "pull.cold.seconds", "pull.cold.fetchedBytes", "pull.cold.servedBytes", "pull.cold.innerSeconds",
         "pull.warm.seconds", "pull.warm.fetchedBytes", "pull.warm.servedBytes", "pull.warm.innerSeconds",
         "pull.nosync.seconds", "curl.fsync.seconds", "curl.nosync.seconds",

@@ -132,15 +132,25 @@ final class ReportWriter {
     double alloc = r.median("corpus.base.allocatedBytes").orElse(Double.NaN);
     out.append("## Downloads of base.img\n\n");
     Table t = new Table("what", "runs", "time s", "MB/s apparent", "MB/s allocated", "Cairn vs it");
-    row(t, "GET …/disk from `cairn serve` (curl to /dev/null)", "get.cairn.seconds", size, alloc, null);
+    row(t, "GET …/disk from `cairn serve`, disk cache copy (sendfile; curl to /dev/null)", "get.cairn.seconds",
+        size, alloc, null);
     row(t, "GET base.img from nginx, sendfile on (curl to /dev/null)", "get.nginx.seconds", size, alloc,
         "get.cairn.seconds");
+    row(t, "GET …/disk from the store, `--disk-cache 0` (every block decompressed)", "get.store.seconds", size,
+        alloc, null);
     row(t, "`cairn pull`, cold cache (fsync, the default)", "pull.cold.seconds", size, alloc, null);
     row(t, "`curl -o` from nginx, then fsync", "curl.fsync.seconds", size, alloc, "pull.cold.seconds");
     row(t, "`cairn pull --no-sync`, cold cache", "pull.nosync.seconds", size, alloc, null);
     row(t, "`curl -o` from nginx, no fsync", "curl.nosync.seconds", size, alloc, "pull.nosync.seconds");
     row(t, "`cairn pull`, warm cache (same cache again)", "pull.warm.seconds", size, alloc, null);
     t.appendTo(out);
+    if (r.get("get.store.seconds").isPresent()) {
+      out.append("The first GET of a version is read from the store (nginx's time over it: ")
+          .append(r.ratio("get.nginx.seconds", "get.store.seconds").map(Format::ratioRange).orElse("-"))
+          .append(") and asks the server for a raw copy in its disk cache; the copy was ready ")
+          .append(secondsOf("get.copyReady.seconds"))
+          .append(" s after that GET began. The timed GETs from the cache ran after it.\n\n");
+    }
     out.append("Bytes on the wire per pull: cold ").append(mibOf("pull.cold.fetchedBytes"))
         .append(" MiB fetched (client), ").append(mibOf("pull.cold.servedBytes"))
         .append(" MiB of response bodies (server); warm ").append(mibOf("pull.warm.fetchedBytes"))

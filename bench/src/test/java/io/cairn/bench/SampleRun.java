@@ -58,6 +58,8 @@ final class SampleRun {
     put("pull.cold.seconds", 20);               // 0.50x
     put("get.nginx.seconds", 1.4);
     put("get.cairn.seconds", 1.6);              // 0.875x
+    put("get.store.seconds", 2.1);
+    put("get.copyReady.seconds", 4.2);
     put("overlay.create.ms", IntStream.rangeClosed(1, 100).mapToDouble(i -> i * 0.1).toArray()); // median 5.05
     put("overlay.base.apparentBytes", 20.0 * (1 << 30));
     put("rss.hwmBytes", 767.0 * MIB);

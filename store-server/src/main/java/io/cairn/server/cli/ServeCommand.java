@@ -39,6 +39,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Largest request body accepted, e.g. one block upload (default: ${DEFAULT-VALUE}).")
   long maxBody;
 
+  @Option(names = "--disk-cache", paramLabel = "SIZE", defaultValue = "${env:CAIRN_DISK_CACHE:-8G}",
+      description = "Disk space for raw copies of the images hosts read as disks (GET …/disk), sent with"
+          + " sendfile; e.g. 20G, 0 to turn off (env CAIRN_DISK_CACHE; default: ${DEFAULT-VALUE}).")
+  String diskCache;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -58,7 +63,7 @@ final class ServeCommand implements Callable<Integer> {
     try {
       firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
       server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
-          .anonymousRead(anonymousRead).start();
+          .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead).start();
     } catch (RuntimeException e) {
       s.close();
       throw e;

@@ -5,6 +5,7 @@ import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
 import io.cairn.id.ImageDigest;
 import io.cairn.id.ImageRef;
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.gc.GarbageCollector;
 import io.cairn.server.gc.GcReport;
 import io.cairn.server.gc.ImageDeleter;
@@ -25,12 +26,14 @@ final class AdminEndpoints {
   private final Store store;
   private final ServerCounters counters;
   private final Metrics metrics;
+  private final DiskCache diskCache;
   private final ReentrantLock oneAtATime = new ReentrantLock();
 
-  AdminEndpoints(Store store, ServerCounters counters, Metrics metrics) {
+  AdminEndpoints(Store store, ServerCounters counters, Metrics metrics, DiskCache diskCache) {
     this.store = store;
     this.counters = counters;
     this.metrics = metrics;
+    this.diskCache = diskCache;
   }
 
   /** {@code POST /v1/admin/gc[?grace=SECONDS]}: a full collection, answered when done. */
@@ -94,6 +97,7 @@ final class AdminEndpoints {
     }
     ImageDigest digest = d.digest();
     new ImageDeleter(store).delete(digest);
+    diskCache.drop(digest);
     counters.storeGeneration.incrementAndGet();
     ex.setStatusCode(204);
   }

@@ -7,6 +7,7 @@ import static io.cairn.server.auth.Access.READ;
 import static io.cairn.server.auth.Access.USER;
 
 import io.cairn.server.auth.UserRegistry;
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.cairn.server.metrics.Metrics;
 import io.cairn.server.overlay.Overlays;
@@ -28,9 +29,11 @@ public final class CairnServer {
   private final GracefulShutdownHandler shutdown;
   private final InetSocketAddress address;
   private final Metrics metrics;
+  private final DiskCache diskCache;
 
   private CairnServer(Builder b) {
     Images images = new Images(b.store);
+    diskCache = DiskCache.open(b.store.dataDir().resolve("disk-cache"), b.diskCacheBytes, images);
     ServerCounters counters = new ServerCounters();
     metrics = b.metrics.orElseGet(Metrics::new);
     metrics.monitorStore(images);
@@ -45,7 +48,7 @@ public final class CairnServer {
     UserRegistry users = b.users;
     Overlays overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
-    ApiRouter router = routes(images, overlays, b.maxBodyBytes, counters,
+    ApiRouter router = routes(images, overlays, diskCache, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics);
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns.
@@ -66,11 +69,11 @@ public final class CairnServer {
     address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
   }
 
-  static ApiRouter routes(Images images, Overlays overlays, long maxBody, ServerCounters counters,
-      Authenticator auth, Metrics metrics) {
+  static ApiRouter routes(Images images, Overlays overlays, DiskCache diskCache, long maxBody,
+      ServerCounters counters, Authenticator auth, Metrics metrics) {
     ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics);
-    StatusEndpoints status = new StatusEndpoints(images, counters);
-    DiskEndpoint disk = new DiskEndpoint(images, counters);
+    StatusEndpoints status = new StatusEndpoints(images, counters, diskCache);
+    DiskEndpoint disk = new DiskEndpoint(images, counters, diskCache);
     BlockEndpoints blocks = new BlockEndpoints(images, counters);
     UploadEndpoint upload = new UploadEndpoint(images.store().blocks(), maxBody, counters);
     IndexEndpoints index = new IndexEndpoints(images, maxBody, counters);
@@ -90,7 +93,7 @@ public final class CairnServer {
     r.exact("pages/missing").on("POST", PUBLISH, (ex, p) -> pagesMissing.missing(ex));
     r.prefixed("pages", "id").on("GET", READ, index::getPage).on("HEAD", READ, index::getPage);
     r.exact("images").on("GET", READ, (ex, p) -> tags.listImages(ex));
-    AdminEndpoints admin = new AdminEndpoints(images.store(), counters, metrics);
+    AdminEndpoints admin = new AdminEndpoints(images.store(), counters, metrics, diskCache);
     // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
     // even a malformed one like "sha256:", answered 405 instead of the GET's status.
     r.item("images", "ref", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
@@ -153,6 +156,7 @@ public final class CairnServer {
       drained = false;
     }
     undertow.stop();
+    diskCache.close(); // before the caller closes the store: a copy in progress reads from it
     return drained;
   }
 
@@ -163,6 +167,7 @@ public final class CairnServer {
     private int port = 7070;
     private int workerThreads = 32;
     private long maxBodyBytes = 64L << 20;
+    private long diskCacheBytes = 8L << 30;
     private final UserRegistry users;
     private boolean anonymousRead;
     private Optional<Metrics> metrics = Optional.empty();
@@ -213,6 +218,18 @@ public final class CairnServer {
         throw new IllegalArgumentException("max body must be from 1 byte to 2 GiB, got " + n);
       }
       this.maxBodyBytes = n;
+      return this;
+    }
+
+    /**
+     * Data bytes the disk cache may take ({@code <data>/disk-cache}; default 8 GiB); 0 turns it off,
+     * and every disk is then read from the store.
+     */
+    public Builder diskCacheBytes(long n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("disk cache size must be 0 or more, got " + n);
+      }
+      this.diskCacheBytes = n;
       return this;
     }
 

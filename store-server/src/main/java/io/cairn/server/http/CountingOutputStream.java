@@ -31,12 +31,16 @@ final class CountingOutputStream extends FilterOutputStream {
     counted(len, () -> out.write(b, off, len));
   }
 
-  private interface Write {
+  interface Write {
     void run() throws IOException;
   }
 
-  /** Counts {@code n} bytes, then writes them; takes them back if the write fails. */
   private void counted(long n, Write w) throws IOException {
+    counted(counter, n, w);
+  }
+
+  /** Counts {@code n} bytes, then writes them; takes them back if the write fails. */
+  static void counted(AtomicLong counter, long n, Write w) throws IOException {
     counter.addAndGet(n);
     try {
       w.run();
@@ -47,7 +51,7 @@ final class CountingOutputStream extends FilterOutputStream {
   }
 
   /** 1 MiB of zeros outside the heap, shared read-only: the socket reads it without a copy. */
-  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+  static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
   /**
    * Writes {@code n} zero bytes. Undertow writes a large direct buffer straight to the socket, so

@@ -4,12 +4,15 @@ import io.cairn.error.ErrorCode;
 import io.cairn.id.ImageDigest;
 import io.cairn.id.ImageRef;
 import io.cairn.index.ImageRoot;
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code GET|HEAD /v1/images/{ref}/disk}: the raw virtual disk, with single ranges, conditional
@@ -20,11 +23,13 @@ final class DiskEndpoint {
   private final Images images;
   private final DiskStreamer streamer;
   private final ServerCounters counters;
+  private final DiskCache cache;
 
-  DiskEndpoint(Images images, ServerCounters counters) {
+  DiskEndpoint(Images images, ServerCounters counters, DiskCache cache) {
     this.images = images;
     this.streamer = new DiskStreamer(images);
     this.counters = counters;
+    this.cache = cache;
   }
 
   void get(HttpServerExchange ex, String refText) throws IOException {
@@ -32,14 +37,21 @@ final class DiskEndpoint {
     ImageDigest digest = images.resolve(ref);
     ImageRoot root = images.root(digest);
     Responses.imageCaching(ex, ref, digest);
-    serve(ex, DiskMap.of(images, root), Responses.etag(digest));
+    serve(ex, DiskMap.of(images, root), Responses.etag(digest), Optional.of(digest));
+  }
+
+  /** Serves a disk that has no copy in the disk cache (an overlay's, which changes with every write). */
+  void serve(HttpServerExchange ex, DiskMap disk, String etag) throws IOException {
+    serve(ex, disk, etag, Optional.empty());
   }
 
   /**
    * Answers GET or HEAD for a virtual disk: 200, 206 for one satisfiable range, 304 when the ETag
-   * matches, 416 otherwise; caching headers are the caller's.
+   * matches, 416 otherwise; caching headers are the caller's. An image version ({@code version}) is
+   * sent from its disk cache copy when there is one, and a copy is asked for when there is not.
    */
-  void serve(HttpServerExchange ex, DiskMap disk, String etag) throws IOException {
+  private void serve(HttpServerExchange ex, DiskMap disk, String etag, Optional<ImageDigest> version)
+      throws IOException {
     long size = disk.size();
     ex.getResponseHeaders().put(Headers.ETAG, etag);
     ex.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
@@ -70,6 +82,16 @@ final class DiskEndpoint {
     if (Responses.isHead(ex) || range == null) {
       return;
     }
+    Optional<FileChannel> copy = version.flatMap(cache::open);
+    if (copy.isPresent()) {
+      try (FileChannel file = copy.get()) {
+        ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed);
+        streamer.writeFrom(file, disk, range, out);
+        out.finish();
+      }
+      return;
+    }
+    version.ifPresent(v -> cache.want(v, disk));
     CountingOutputStream out = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
     streamer.write(disk, range, out);
     out.flush();

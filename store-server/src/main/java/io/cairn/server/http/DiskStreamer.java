@@ -5,6 +5,7 @@ import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -82,6 +83,39 @@ final class DiskStreamer {
         out.write(buf, current.skip(), current.len());
         free.add(buf);
       }
+    }
+  }
+
+  /**
+   * Writes a range from a complete raw copy of the disk ({@code file}): data is sent with {@code
+   * sendfile}, zero regions from the shared zero buffer, so neither storage nor the page cache is read
+   * for them. Adjacent batches of one kind go out as one call.
+   */
+  void writeFrom(FileChannel file, DiskMap disk, ByteRange range, ChannelSink out) throws IOException {
+    Iterator<Batch> plan = new Plan(disk, range, Math.max(1, BATCH_BYTES / disk.blockSize().bytes()));
+    long pos = range.first();
+    long runStart = pos;
+    boolean runZero = false;
+    while (plan.hasNext()) {
+      Batch b = plan.next();
+      boolean zero = b.page() == null;
+      if (zero != runZero && pos > runStart) {
+        sendRun(file, runZero, runStart, pos - runStart, out);
+        runStart = pos;
+      }
+      runZero = zero;
+      pos += b.len();
+    }
+    if (pos > runStart) {
+      sendRun(file, runZero, runStart, pos - runStart, out);
+    }
+  }
+
+  private static void sendRun(FileChannel file, boolean zero, long at, long n, ChannelSink out) throws IOException {
+    if (zero) {
+      out.zeros(n);
+    } else {
+      out.transfer(file, at, n);
     }
   }
 

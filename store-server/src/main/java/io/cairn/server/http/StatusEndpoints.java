@@ -1,5 +1,6 @@
 package io.cairn.server.http;
 
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.cairn.server.image.StoreReport;
 import io.undertow.server.HttpServerExchange;
@@ -11,15 +12,17 @@ import java.util.Map;
 final class StatusEndpoints {
   private final Images images;
   private final ServerCounters counters;
+  private final DiskCache diskCache;
   private final long startedMillis = System.currentTimeMillis();
   /** The store report walks every index page, so it is recomputed only after the store changed. */
   private volatile CachedReport cached;
 
   private record CachedReport(long generation, StoreReport.Totals totals) {}
 
-  StatusEndpoints(Images images, ServerCounters counters) {
+  StatusEndpoints(Images images, ServerCounters counters, DiskCache diskCache) {
     this.images = images;
     this.counters = counters;
+    this.diskCache = diskCache;
   }
 
   void health(HttpServerExchange ex) throws IOException {
@@ -48,6 +51,7 @@ final class StatusEndpoints {
     m.put("blockBytesServed", counters.blockBytesServed.get());
     m.put("blockBytesReceived", counters.blockBytesReceived.get());
     m.put("requests", counters.requests.get());
+    m.put("diskCache", diskCache.stats());
     Responses.json(ex, 200, m);
   }
 
