@@ -279,4 +279,68 @@ class HttpDiskCacheTest {
       assertEquals(TestDisks.sha256(file), sha256(get(s, digest).body()), "from the new copy");
     }
   }
+
+  /** Flips one byte in the first non-zero block of {@code copy}; returns its offset. */
+  private static long damage(Path copy, Path original) throws IOException {
+    byte[] all = Files.readAllBytes(original);
+    int at = 0;
+    while (all[at] == 0) {
+      at++;
+    }
+    try (RandomAccessFile f = new RandomAccessFile(copy.toFile(), "rw")) {
+      f.seek(at);
+      f.write(all[at] ^ 0x40);
+    }
+    return at;
+  }
+
+  @Test
+  void verify_offline_findsADamagedCopy_andDeletesIt() throws Exception {
+    Path file = disk("a.raw", 19);
+    String digest = importAs(file, "team/web:1");
+    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
+      get(s, digest);
+      awaitCache(s, n -> n.get("images").asInt() == 1);
+      assertEquals(143, s.stop(), "exit status after SIGTERM");
+    }
+    Cli.Result clean = Cli.run("verify", "--json", "--data", dir.resolve("data").toString());
+    assertEquals(0, clean.exit(), clean.toString());
+    JsonNode ok = Http.JSON.readTree(clean.out()).get("diskCache");
+    assertEquals(1, ok.get("copies").asInt());
+    assertEquals(dataBytes(file), ok.get("bytesHashed").asLong());
+    assertEquals(0, ok.get("damaged").size());
+
+    damage(copyOf(digest), file);
+    Cli.Result r = Cli.run("verify", "--json", "--data", dir.resolve("data").toString());
+    assertEquals(0, r.exit(), "the store itself is intact: " + r);
+    JsonNode c = Http.JSON.readTree(r.out()).get("diskCache");
+    assertEquals(digest, c.get("damaged").get(0).asText());
+    assertFalse(Files.exists(copyOf(digest)), "the damaged copy is deleted");
+    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs2"))) {
+      assertEquals(0, cache(s).get("images").asInt());
+      assertEquals(TestDisks.sha256(file), sha256(get(s, digest).body()));
+      awaitCache(s, n -> n.get("images").asInt() == 1);
+      assertEquals(TestDisks.sha256(file), TestDisks.sha256(copyOf(digest)), "a new, good copy");
+    }
+  }
+
+  @Test
+  void verify_online_dropsADamagedCopy_soGetsComeFromTheStoreAgain() throws Exception {
+    Path file = disk("a.raw", 20);
+    String digest = importAs(file, "team/web:1");
+    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
+      get(s, digest);
+      awaitCache(s, n -> n.get("images").asInt() == 1);
+      long at = damage(copyOf(digest), file);
+      HttpResponse<byte[]> v = Http.send(Http.req(s.uri("/v1/admin/verify")).POST(HttpRequest.BodyPublishers.noBody()).build());
+      assertEquals(200, v.statusCode());
+      JsonNode report = Http.json(v);
+      assertTrue(report.get("ok").asBoolean(), report.toString());
+      assertEquals(digest, report.get("diskCache").get("damaged").get(0).asText());
+      assertFalse(Files.exists(copyOf(digest)));
+      assertEquals(0, cache(s).get("images").asInt(), "the server forgot the copy");
+      HttpResponse<byte[]> r = get(s, digest, "Range", "bytes=" + at + "-" + (at + 99));
+      assertArrayEquals(slice(file, at, 100), r.body(), "from the store");
+    }
+  }
 }

@@ -1,11 +1,16 @@
 package io.cairn.server.cli;
 
+import com.google.common.util.concurrent.RateLimiter;
 import io.cairn.cli.Output;
+import io.cairn.server.diskcache.CopyCheck;
+import io.cairn.server.diskcache.DiskCache;
+import io.cairn.server.image.Images;
 import io.cairn.server.store.Store;
 import io.cairn.server.verify.Problem;
 import io.cairn.server.verify.Verifier;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,10 +40,25 @@ final class VerifyCommand implements Callable<Integer> {
     try (Store s = store.open()) {
       long t0 = System.nanoTime();
       Verifier.Report r = new Verifier(s, new Verifier.Options(sample, (long) (rateMb * 1e6), !noQuarantine)).run();
+      // The disk cache's copies are checked on a full verify only; a damaged copy is deleted (the
+      // store still holds the image) and does not fail the verify.
+      Optional<CopyCheck.Result> copies = sample >= 100 ? Optional.of(CopyCheck.run(DiskCache.dirIn(s.dataDir()),
+          new Images(s), rateMb > 0 ? Optional.of(RateLimiter.create(rateMb * 1e6)) : Optional.empty(), !noQuarantine,
+          d -> { })) : Optional.empty();
       double secs = (System.nanoTime() - t0) / 1e9;
       if (json) {
-        Output.json(System.out, r.toMap(secs));
+        Map<String, Object> m = r.toMap(secs);
+        copies.ifPresent(c -> m.put("diskCache", c.toMap()));
+        Output.json(System.out, m);
       } else {
+        copies.filter(c -> c.copies() > 0).ifPresent(c -> {
+          for (var d : c.damaged()) {
+            System.out.printf("disk cache copy of %s: a block does not match its id; %s%n", d,
+                noQuarantine ? "left in place (--no-quarantine)" : "deleted (the server makes a new copy from the store)");
+          }
+          System.out.printf("disk cache: %d copies (%s) checked, %d damaged%n", c.copies(),
+              Output.bytes(c.bytesHashed()), c.damaged().size());
+        });
         for (Problem p : r.problems()) {
           System.out.printf("%s %s: %s; needed by %s%n", p.kind(), p.id(), p.detail(), String.join(", ", p.dependents()));
         }

@@ -6,6 +6,7 @@ import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * crash a file named by a digest is always complete; temporary files are deleted on open.
  */
 public final class DiskCache implements AutoCloseable {
-  private static final String SUFFIX = ".raw";
+  static final String SUFFIX = ".raw";
   private static final String TMP_SUFFIX = ".tmp";
 
   private final Path dir;
@@ -55,14 +56,22 @@ public final class DiskCache implements AutoCloseable {
   private final Set<ImageDigest> tooLarge = new HashSet<>();
   private long usedBytes;
 
+  /**
+   * 1 MiB of zero bytes in an unlinked file, the source of a copy's zero regions: sendfile hands
+   * its page-cache pages to the socket, where writing zeros from memory would copy every byte once
+   * more.
+   */
+  private final FileChannel zeros;
+
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong copies = new AtomicLong();
   private final AtomicLong evictions = new AtomicLong();
 
-  private DiskCache(Path dir, long budget, Images images) {
+  private DiskCache(Path dir, long budget, Images images, FileChannel zeros) {
     this.dir = dir;
     this.budget = budget;
     this.images = images;
+    this.zeros = zeros;
     this.copier = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "cairn-disk-cache");
       t.setDaemon(true);
@@ -80,31 +89,44 @@ public final class DiskCache implements AutoCloseable {
     if (budgetBytes < 0) {
       throw new IllegalArgumentException("disk cache size must be 0 or more, got " + budgetBytes);
     }
-    DiskCache c = new DiskCache(dir, budgetBytes, images);
     try {
       Files.createDirectories(dir);
+      DiskCache c = new DiskCache(dir, budgetBytes, images, zeroFile(dir));
       try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
         for (Path f : files) {
           c.adopt(f);
         }
       }
+      c.evict(0);
+      return c;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the disk cache in " + dir, e);
     }
-    c.evict(0);
-    return c;
+  }
+
+  private static final int ZEROS_BYTES = 1 << 20;
+
+  private static FileChannel zeroFile(Path dir) throws IOException {
+    Path f = dir.resolve("zeros." + ProcessHandle.current().pid() + TMP_SUFFIX);
+    FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    Files.delete(f); // the open channel keeps it; nothing is left behind, whatever happens next
+    ByteBuffer b = ByteBuffer.allocate(ZEROS_BYTES); // written, not a hole: its pages stay in the page cache
+    while (b.hasRemaining()) {
+      ch.write(b, b.position());
+    }
+    return ch;
+  }
+
+  /** {@link #ZEROS_BYTES} zero bytes to send zero regions from, with sendfile. */
+  public FileChannel zeros() {
+    return zeros;
   }
 
   /** Keeps a complete copy of a version the store holds; deletes anything else. */
   private void adopt(Path f) throws IOException {
-    String name = f.getFileName().toString();
-    Optional<ImageRoot> root = Optional.empty();
-    if (budget > 0 && name.endsWith(SUFFIX)) {
-      String hex = name.substring(0, name.length() - SUFFIX.length());
-      if (ImageDigest.looksLikeDigest(ImageDigest.PREFIX + hex)) {
-        root = images.store().index().root(ImageDigest.parse(ImageDigest.PREFIX + hex));
-      }
-    }
+    Optional<ImageRoot> root = budget == 0 ? Optional.empty()
+        : digestOf(f).flatMap(d -> images.store().index().root(d));
     if (root.isPresent() && Files.size(f) == root.get().size()) {
       long bytes = dataBytes(DiskMap.of(images, root.get()));
       entries.put(root.get().digest(), bytes);
@@ -112,6 +134,26 @@ public final class DiskCache implements AutoCloseable {
     } else {
       Files.deleteIfExists(f);
     }
+  }
+
+  /** Where a store's disk cache lives: {@code <data>/disk-cache}, beside {@code rocksdb/}. */
+  public static Path dirIn(Path dataDir) {
+    return dataDir.resolve("disk-cache");
+  }
+
+  /** The version a file in the cache is a copy of, if its name is {@code <hex digest>.raw}. */
+  static Optional<ImageDigest> digestOf(Path f) {
+    String name = f.getFileName().toString();
+    if (!name.endsWith(SUFFIX)) {
+      return Optional.empty();
+    }
+    String text = ImageDigest.PREFIX + name.substring(0, name.length() - SUFFIX.length());
+    return ImageDigest.looksLikeDigest(text) ? Optional.of(ImageDigest.parse(text)) : Optional.empty();
+  }
+
+  /** The directory the copies are in. */
+  public Path dir() {
+    return dir;
   }
 
   /**
@@ -156,7 +198,7 @@ public final class DiskCache implements AutoCloseable {
     }
   }
 
-  /** Deletes the copy of a version that is being deleted from the store. */
+  /** Deletes the copy of a version: one being deleted from the store, or one found damaged. */
   public void drop(ImageDigest digest) {
     forget(digest);
     try {
@@ -211,8 +253,11 @@ public final class DiskCache implements AutoCloseable {
       }
       copies.incrementAndGet();
     } catch (IOException | RuntimeException e) {
-      // A failed copy costs only speed: the version is still served from the store.
-      System.err.println("cairn: could not copy image " + digest + " to the disk cache: " + e);
+      // A failed copy costs only speed: the version is still served from the store. A copy stopped
+      // by close() is not a failure worth a line.
+      if (!copier.isShutdown()) {
+        System.err.println("cairn: could not copy image " + digest + " to the disk cache: " + e);
+      }
     } finally {
       synchronized (this) {
         copying.remove(digest);
@@ -258,14 +303,28 @@ public final class DiskCache implements AutoCloseable {
     return dir.resolve(digest.toHex() + SUFFIX);
   }
 
-  /** Stops copying; a copy in progress is abandoned and its temporary file deleted on the next open. */
-  @Override
-  public void close() {
+  /**
+   * Stops copying: a copy in progress stops after its current batch, and its temporary file is
+   * deleted. Returns false if the copier is still inside the store after 10 s, in which case the
+   * caller must not close the store under it.
+   */
+  public boolean stop() {
     copier.shutdownNow();
     try {
-      copier.awaitTermination(10, TimeUnit.SECONDS);
+      return copier.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    try {
+      zeros.close();
+    } catch (IOException ignored) {
+      // an unlinked file: nothing to clean up
     }
   }
 }

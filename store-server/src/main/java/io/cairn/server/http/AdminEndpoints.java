@@ -5,7 +5,10 @@ import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
 import io.cairn.id.ImageDigest;
 import io.cairn.id.ImageRef;
+import com.google.common.util.concurrent.RateLimiter;
+import io.cairn.server.diskcache.CopyCheck;
 import io.cairn.server.diskcache.DiskCache;
+import io.cairn.server.image.Images;
 import io.cairn.server.gc.GarbageCollector;
 import io.cairn.server.gc.GcReport;
 import io.cairn.server.gc.ImageDeleter;
@@ -16,6 +19,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /** Garbage collection over HTTP, and deleting image versions. */
@@ -67,9 +71,14 @@ final class AdminEndpoints {
     long t0 = System.nanoTime();
     var report = new io.cairn.server.verify.Verifier(store,
         new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine)).run();
+    Optional<CopyCheck.Result> copies = pct >= 100 ? Optional.of(CopyCheck.run(diskCache.dir(),
+        new Images(store), rate > 0 ? Optional.of(RateLimiter.create(rate)) : Optional.empty(), quarantine,
+        diskCache::drop)) : Optional.empty();
     long nanos = System.nanoTime() - t0;
     metrics.recordVerify(Duration.ofNanos(nanos), report.problems().size());
-    Responses.json(ex, 200, report.toMap(nanos / 1e9));
+    Map<String, Object> body = report.toMap(nanos / 1e9);
+    copies.ifPresent(c -> body.put("diskCache", c.toMap()));
+    Responses.json(ex, 200, body);
   }
 
   static Map<String, Object> json(GcReport r) {

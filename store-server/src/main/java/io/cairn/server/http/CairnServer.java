@@ -33,7 +33,7 @@ public final class CairnServer {
 
   private CairnServer(Builder b) {
     Images images = new Images(b.store);
-    diskCache = DiskCache.open(b.store.dataDir().resolve("disk-cache"), b.diskCacheBytes, images);
+    diskCache = DiskCache.open(DiskCache.dirIn(b.store.dataDir()), b.diskCacheBytes, images);
     ServerCounters counters = new ServerCounters();
     metrics = b.metrics.orElseGet(Metrics::new);
     metrics.monitorStore(images);
@@ -142,8 +142,8 @@ public final class CairnServer {
 
   /**
    * Stops accepting requests (new ones get 503), waits up to {@code grace} for in-flight ones, then
-   * closes the listeners and worker threads. Returns true when every request finished, so the
-   * caller may close the store; after a timeout a worker may still be inside RocksDB, and closing
+   * closes the listeners and worker threads and stops the disk cache's copier. Returns true when
+   * every request and copy finished, so the caller may close the store; after a timeout a worker may still be inside RocksDB, and closing
    * it under that thread would crash the JVM instead of letting RocksDB replay its log next time.
    */
   public boolean stop(Duration grace) {
@@ -156,8 +156,8 @@ public final class CairnServer {
       drained = false;
     }
     undertow.stop();
-    diskCache.close(); // before the caller closes the store: a copy in progress reads from it
-    return drained;
+    // A copy in progress reads the store: it must stop before the caller may close the store.
+    return diskCache.stop() && drained;
   }
 
   /** Server settings; defaults live here and nowhere else. */

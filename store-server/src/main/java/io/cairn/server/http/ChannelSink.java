@@ -33,13 +33,12 @@ final class ChannelSink {
     CountingOutputStream.counted(counter, n, () -> Channels.transferBlocking(channel, file, position, n));
   }
 
-  /** Sends {@code n} zero bytes from the shared direct buffer. */
-  void zeros(long n) throws IOException {
+  /** Sends {@code n} zero bytes from {@code zeros}, a file of zero bytes, a piece at a time. */
+  void zeros(FileChannel zeros, long n) throws IOException {
+    long piece = zeros.size();
     while (n > 0) {
-      int k = (int) Math.min(n, CountingOutputStream.ZEROS.capacity());
-      CountingOutputStream.counted(counter, k,
-          () -> Channels.writeBlocking(channel, CountingOutputStream.ZEROS.duplicate().limit(k)));
-      headersSent = true;
+      long k = Math.min(n, piece);
+      transfer(zeros, 0, k);
       n -= k;
     }
   }

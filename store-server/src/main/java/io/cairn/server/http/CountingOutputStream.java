@@ -51,7 +51,7 @@ final class CountingOutputStream extends FilterOutputStream {
   }
 
   /** 1 MiB of zeros outside the heap, shared read-only: the socket reads it without a copy. */
-  static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
   /**
    * Writes {@code n} zero bytes. Undertow writes a large direct buffer straight to the socket, so

@@ -86,7 +86,7 @@ final class DiskEndpoint {
     if (copy.isPresent()) {
       try (FileChannel file = copy.get()) {
         ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed);
-        streamer.writeFrom(file, disk, range, out);
+        streamer.writeFrom(file, cache.zeros(), disk, range, out);
         out.finish();
       }
       return;

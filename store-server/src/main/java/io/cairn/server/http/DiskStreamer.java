@@ -88,10 +88,11 @@ final class DiskStreamer {
 
   /**
    * Writes a range from a complete raw copy of the disk ({@code file}): data is sent with {@code
-   * sendfile}, zero regions from the shared zero buffer, so neither storage nor the page cache is read
-   * for them. Adjacent batches of one kind go out as one call.
+   * sendfile}, zero regions with sendfile from a small file of zeros, so they cost neither storage
+   * reads nor page cache. Adjacent batches of one kind go out as one call.
    */
-  void writeFrom(FileChannel file, DiskMap disk, ByteRange range, ChannelSink out) throws IOException {
+  void writeFrom(FileChannel file, FileChannel zeros, DiskMap disk, ByteRange range, ChannelSink out)
+      throws IOException {
     Iterator<Batch> plan = new Plan(disk, range, Math.max(1, BATCH_BYTES / disk.blockSize().bytes()));
     long pos = range.first();
     long runStart = pos;
@@ -100,20 +101,21 @@ final class DiskStreamer {
       Batch b = plan.next();
       boolean zero = b.page() == null;
       if (zero != runZero && pos > runStart) {
-        sendRun(file, runZero, runStart, pos - runStart, out);
+        sendRun(runZero, file, zeros, runStart, pos - runStart, out);
         runStart = pos;
       }
       runZero = zero;
       pos += b.len();
     }
     if (pos > runStart) {
-      sendRun(file, runZero, runStart, pos - runStart, out);
+      sendRun(runZero, file, zeros, runStart, pos - runStart, out);
     }
   }
 
-  private static void sendRun(FileChannel file, boolean zero, long at, long n, ChannelSink out) throws IOException {
+  private static void sendRun(boolean zero, FileChannel file, FileChannel zeros, long at, long n, ChannelSink out)
+      throws IOException {
     if (zero) {
-      out.zeros(n);
+      out.zeros(zeros, n);
     } else {
       out.transfer(file, at, n);
     }

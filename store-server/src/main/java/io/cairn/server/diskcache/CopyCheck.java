@@ -1,0 +1,138 @@
+package io.cairn.server.diskcache;
+
+import com.google.common.util.concurrent.RateLimiter;
+import io.cairn.block.BlockHasher;
+import io.cairn.id.ImageDigest;
+import io.cairn.index.ImageRoot;
+import io.cairn.index.IndexPage;
+import io.cairn.server.image.DiskMap;
+import io.cairn.server.image.Images;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Re-hashes the disk cache's copies against their images' block ids, for {@code cairn verify}. A
+ * copy is sent with sendfile, so nothing checks it on the way out: without this, a bit flipped on
+ * disk would reach hosts. A copy with a wrong block is deleted (the store still has the image, and
+ * the next GET makes a new copy); the store itself is not touched. Zero blocks are holes in a copy
+ * and are not read.
+ */
+public final class CopyCheck {
+  private static final int BATCH_BYTES = 1 << 20;
+
+  /** What was checked: copies read, bytes hashed, and the versions whose copies were damaged. */
+  public record Result(int copies, long bytesHashed, List<ImageDigest> damaged) {
+    /** For verify's JSON report, under {@code diskCache}. */
+    public java.util.Map<String, Object> toMap() {
+      java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("copies", copies);
+      m.put("bytesHashed", bytesHashed);
+      m.put("damaged", damaged.stream().map(ImageDigest::toString).toList());
+      return m;
+    }
+  }
+
+  private CopyCheck() {}
+
+  /**
+   * Checks every copy in {@code dir} (the data directory's {@code disk-cache}) whose image the store
+   * holds. With {@code delete}, a damaged copy is deleted and {@code onDeleted} called with its
+   * version (a running server forgets it). Files that are not copies of a held image are left to
+   * the server, which deletes them when it starts.
+   */
+  public static Result run(Path dir, Images images, Optional<RateLimiter> limiter, boolean delete,
+      Consumer<ImageDigest> onDeleted) {
+    int copies = 0;
+    long hashed = 0;
+    List<ImageDigest> damaged = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return new Result(0, 0, List.of());
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + DiskCache.SUFFIX)) {
+      for (Path f : files) {
+        Optional<ImageDigest> digest = DiskCache.digestOf(f);
+        Optional<ImageRoot> root = digest.flatMap(d -> images.store().index().root(d));
+        if (root.isEmpty()) {
+          continue;
+        }
+        long[] bytes = {0};
+        boolean good;
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+          good = ch.size() == root.get().size() && matches(ch, DiskMap.of(images, root.get()), limiter, bytes);
+        } catch (NoSuchFileException e) {
+          continue; // evicted while we listed
+        }
+        copies++;
+        hashed += bytes[0];
+        if (!good) {
+          damaged.add(digest.get());
+          if (delete) {
+            Files.deleteIfExists(f);
+            onDeleted.accept(digest.get());
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot check the disk cache in " + dir, e);
+    }
+    return new Result(copies, hashed, damaged);
+  }
+
+  /** True when every non-zero block of the disk reads back from {@code ch} with its id's hash. */
+  private static boolean matches(FileChannel ch, DiskMap disk, Optional<RateLimiter> limiter, long[] hashed)
+      throws IOException {
+    int bs = disk.blockSize().bytes();
+    long pageBytes = (long) disk.entriesPerPage() * bs;
+    int batch = Math.max(1, BATCH_BYTES / bs);
+    byte[] buf = new byte[batch * bs];
+    for (int p = 0; (long) p * pageBytes < disk.size(); p++) {
+      Optional<IndexPage> page = disk.page(p);
+      if (page.isEmpty()) {
+        continue;
+      }
+      IndexPage pg = page.get();
+      for (int i = 0; i < pg.count(); ) {
+        if (pg.blockId(i).isZero()) {
+          i++;
+          continue;
+        }
+        int j = i;
+        while (j < pg.count() && j - i < batch && !pg.blockId(j).isZero()) {
+          j++;
+        }
+        int len = (j - i) * bs;
+        Arrays.fill(buf, 0, len, (byte) 0); // the last block is short in the file; stored blocks are padded with zeros
+        ByteBuffer dst = ByteBuffer.wrap(buf, 0, len);
+        long at = p * pageBytes + (long) i * bs;
+        while (dst.hasRemaining() && at < disk.size()) {
+          int n = ch.read(dst, at);
+          if (n < 0) {
+            break;
+          }
+          at += n;
+        }
+        limiter.ifPresent(l -> l.acquire(len));
+        for (int k = i; k < j; k++) {
+          if (!BlockHasher.hashBlock(buf, (k - i) * bs, bs).equals(pg.blockId(k))) {
+            return false;
+          }
+        }
+        hashed[0] += len;
+        i = j;
+      }
+    }
+    return true;
+  }
+}
