@@ -343,4 +343,21 @@ class HttpDiskCacheTest {
       assertArrayEquals(slice(file, at, 100), r.body(), "from the store");
     }
   }
+
+  @Test
+  void truncatedCopy_isDropped_andTheGetComesFromTheStore() throws Exception {
+    Path file = disk("a.raw", 21);
+    String digest = importAs(file, "team/web:1");
+    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
+      get(s, digest);
+      awaitCache(s, n -> n.get("images").asInt() == 1);
+      try (RandomAccessFile f = new RandomAccessFile(copyOf(digest).toFile(), "rw")) {
+        f.setLength(f.length() / 2);
+      }
+      assertEquals(TestDisks.sha256(file), sha256(get(s, digest).body()), "from the store, not half a copy");
+      JsonNode c = awaitCache(s, n -> n.get("copies").asLong() == 2);
+      assertEquals(0, c.get("hits").asLong());
+      assertEquals(TestDisks.sha256(file), TestDisks.sha256(copyOf(digest)), "copied again, whole");
+    }
+  }
 }

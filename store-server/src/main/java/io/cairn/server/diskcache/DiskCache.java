@@ -157,10 +157,10 @@ public final class DiskCache implements AutoCloseable {
   }
 
   /**
-   * The copy of {@code digest}, opened for reading, if there is one. The caller closes it; an
-   * eviction meanwhile only unlinks the file, so an open copy stays readable.
+   * The copy of {@code digest}, opened for reading, if there is one of {@code size} bytes. The
+   * caller closes it; an eviction meanwhile only unlinks the file, so an open copy stays readable.
    */
-  public Optional<FileChannel> open(ImageDigest digest) {
+  public Optional<FileChannel> open(ImageDigest digest, long size) {
     synchronized (this) {
       if (entries.get(digest) == null) {
         return Optional.empty();
@@ -168,6 +168,12 @@ public final class DiskCache implements AutoCloseable {
     }
     try {
       FileChannel f = FileChannel.open(path(digest), StandardOpenOption.READ);
+      if (f.size() != size) {
+        // Truncated behind our back: sendfile would wait forever for bytes past its end.
+        f.close();
+        drop(digest);
+        return Optional.empty();
+      }
       hits.incrementAndGet();
       return Optional.of(f);
     } catch (NoSuchFileException e) {

@@ -82,7 +82,7 @@ final class DiskEndpoint {
     if (Responses.isHead(ex) || range == null) {
       return;
     }
-    Optional<FileChannel> copy = version.flatMap(cache::open);
+    Optional<FileChannel> copy = version.flatMap(v -> cache.open(v, size));
     if (copy.isPresent()) {
       try (FileChannel file = copy.get()) {
         ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed);
