@@ -101,6 +101,11 @@ class HttpDiskCacheTest {
     return n * 4096;
   }
 
+  private static double metric(PromText p, String name) {
+    return p.samples.stream().filter(x -> x.name().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " in /metrics")).value();
+  }
+
   private static String sha256(byte[] b) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
@@ -155,6 +160,11 @@ class HttpDiskCacheTest {
       assertEquals(2 + ranges.length, after.get("diskCache").get("hits").asLong());
       assertEquals(1, after.get("diskCache").get("copies").asLong(), "no second copy");
       assertEquals(bodies, after.get("bytesServed").asLong() - served0, "every body byte counted once");
+      PromText prom = PromText.parse(new String(Http.get(s.uri("/metrics")).body(), java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(2 + ranges.length, metric(prom, "cairn_disk_cache_hits_total"));
+      assertEquals(1, metric(prom, "cairn_disk_cache_copies_total"));
+      assertEquals(1, metric(prom, "cairn_disk_cache_images"));
+      assertEquals(dataBytes(file), (long) metric(prom, "cairn_disk_cache_used_bytes"));
     }
   }
 

@@ -37,6 +37,7 @@ public final class CairnServer {
     ServerCounters counters = new ServerCounters();
     metrics = b.metrics.orElseGet(Metrics::new);
     metrics.monitorStore(images);
+    metrics.monitorDiskCache(diskCache);
     metrics.byteCounter("cairn.served", "Body bytes of the disk and block endpoints as sent (after zstd);"
         + " /v1/stats bytesServed", counters.bytesServed);
     metrics.byteCounter("cairn.block.served", "Uncompressed block payload bytes sent by the block endpoints;"

@@ -1,5 +1,6 @@
 package io.cairn.server.metrics;
 
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -26,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code method}, {@code route}, {@code status}; transfer counters {@code *_bytes_total}; store
  * gauges {@code cairn_store_*}; {@code cairn_gc_runs_seconds_*}, {@code cairn_gc_freed_bytes_total},
  * {@code cairn_verify_runs_seconds_*}, {@code cairn_verify_problems_total}, {@code
- * cairn_verify_last_problems} and the last-run timestamps; JVM and process basics.
+ * cairn_verify_last_problems} and the last-run timestamps; {@code cairn_disk_cache_*} (see {@link
+ * #monitorDiskCache}); JVM and process basics.
  */
 public final class Metrics {
   /** The Prometheus text exposition format, version 0.0.4. */
@@ -108,6 +110,27 @@ public final class Metrics {
     StoreGauges g = new StoreGauges(images);
     g.register(registry);
     store = g;
+  }
+
+  /**
+   * Adds the disk cache's meters: {@code cairn_disk_cache_used_bytes} and {@code
+   * cairn_disk_cache_budget_bytes} (data bytes of the copies, and the budget), {@code
+   * cairn_disk_cache_images}, and the counters {@code cairn_disk_cache_hits_total} (disk GETs sent
+   * from a copy), {@code cairn_disk_cache_copies_total} and {@code cairn_disk_cache_evictions_total}.
+   */
+  public void monitorDiskCache(DiskCache cache) {
+    Gauge.builder("cairn.disk.cache.used", cache, c -> c.stats().usedBytes()).baseUnit("bytes")
+        .description("Data bytes of the disk cache's copies").register(registry);
+    Gauge.builder("cairn.disk.cache.budget", cache, c -> c.stats().budgetBytes()).baseUnit("bytes")
+        .description("The disk cache's budget (--disk-cache)").register(registry);
+    Gauge.builder("cairn.disk.cache.images", cache, c -> c.stats().images())
+        .description("Image versions with a copy in the disk cache").register(registry);
+    FunctionCounter.builder("cairn.disk.cache.hits", cache, c -> c.stats().hits())
+        .description("Disk GETs sent from a disk cache copy").register(registry);
+    FunctionCounter.builder("cairn.disk.cache.copies", cache, c -> c.stats().copies())
+        .description("Copies the disk cache made").register(registry);
+    FunctionCounter.builder("cairn.disk.cache.evictions", cache, c -> c.stats().evictions())
+        .description("Copies evicted to make room").register(registry);
   }
 
   /** Every meter in the Prometheus text format, with the store gauges read fresh. */
