@@ -252,7 +252,8 @@ final class ReportWriter {
         + "server, and `cat` of the local file from the page cache.\n\n");
     Table t = new Table("what", "runs", "time s", "MB/s apparent", "MB/s allocated", "Cairn vs it");
     row(t, "mount, cold block cache", "fuse.cold.seconds", size, alloc, null);
-    row(t, "`curl` of the raw disk from the same server", "fuse.curl.seconds", size, alloc, "fuse.cold.seconds");
+    row(t, "`curl` of the raw disk from the same server (from the store, `--disk-cache 0`)", "fuse.curl.seconds",
+        size, alloc, "fuse.cold.seconds");
     row(t, "mount, warm block cache, new mount", "fuse.warm.seconds", size, alloc, null);
     row(t, "mount, page cache hot, same mount", "fuse.hot.seconds", size, alloc, null);
     row(t, "`cat` of the local file (page cache hot)", "fuse.local.seconds", size, alloc, "fuse.warm.seconds");

@@ -87,7 +87,7 @@ class BenchReportTest {
     assertEquals(List.of(), Catalog.missing(r));
     String md = Files.readString(BenchReport.write(r, dir).report());
     assertTrue(md.contains("| FUSE warm sequential read ≥ 1 GB/s (new mount, full block cache) | 0.25 GB/s | not met |"), md);
-    assertTrue(md.contains("| `curl` of the raw disk from the same server | 1 | 10.0 | 200 |"), md);
+    assertTrue(md.contains("| `curl` of the raw disk from the same server (from the store, `--disk-cache 0`) | 1 | 10.0 | 200 |"), md);
     assertTrue(md.contains("| mount, page cache hot, same mount | 1 | 0.50 | 4000 |"), md);
     assertTrue(md.contains("`cairn mount` start until `qemu-img info` of a 20 GiB image succeeds: 3.00 s (median)."), md);
   }
