@@ -78,6 +78,19 @@ class HttpDiskCacheTest {
     return c;
   }
 
+  /** A server on this test's store that has made its copy of {@code ref}'s version, after one GET. */
+  private ServerProcess serverWithCopy(String ref) throws Exception {
+    ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs-" + System.nanoTime()));
+    try {
+      get(s, ref);
+      awaitCache(s, n -> n.get("images").asInt() == 1);
+      return s;
+    } catch (Exception | AssertionError e) {
+      s.close();
+      throw e;
+    }
+  }
+
   private static HttpResponse<byte[]> get(ServerProcess s, String ref, String... headers) throws Exception {
     HttpRequest.Builder b = Http.req(s.uri("/v1/images/" + ref + "/disk"));
     for (int i = 0; i < headers.length; i += 2) {
@@ -172,9 +185,7 @@ class HttpDiskCacheTest {
   void restart_keepsCompleteCopies_andDeletesEverythingElse() throws Exception {
     Path file = disk("a.raw", 12);
     String digest = importAs(file, "team/web:1");
-    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
-      get(s, "team/web:1");
-      awaitCache(s, n -> n.get("images").asInt() == 1);
+    try (ServerProcess s = serverWithCopy("team/web:1")) {
       assertEquals(143, s.stop(), "exit status after SIGTERM");
     }
     Path stray = Files.writeString(cacheDir().resolve(digest.substring(7) + ".tmp"), "torn");
@@ -196,9 +207,7 @@ class HttpDiskCacheTest {
   void deleteImage_deletesItsCopy() throws Exception {
     Path file = disk("a.raw", 13);
     String digest = importAs(file, "team/web:1");
-    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
-      get(s, digest);
-      awaitCache(s, n -> n.get("images").asInt() == 1);
+    try (ServerProcess s = serverWithCopy(digest)) {
       assertTrue(Files.exists(copyOf(digest)));
       assertEquals(204, Http.send(Http.req(s.uri("/v1/tags/team/web:1")).DELETE().build()).statusCode());
       assertEquals(204, Http.send(Http.req(s.uri("/v1/images/" + digest)).DELETE().build()).statusCode());
@@ -308,9 +317,7 @@ class HttpDiskCacheTest {
   void verify_offline_findsADamagedCopy_andDeletesIt() throws Exception {
     Path file = disk("a.raw", 19);
     String digest = importAs(file, "team/web:1");
-    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
-      get(s, digest);
-      awaitCache(s, n -> n.get("images").asInt() == 1);
+    try (ServerProcess s = serverWithCopy(digest)) {
       assertEquals(143, s.stop(), "exit status after SIGTERM");
     }
     Cli.Result clean = Cli.run("verify", "--json", "--data", dir.resolve("data").toString());
@@ -338,9 +345,7 @@ class HttpDiskCacheTest {
   void verify_online_dropsADamagedCopy_soGetsComeFromTheStoreAgain() throws Exception {
     Path file = disk("a.raw", 20);
     String digest = importAs(file, "team/web:1");
-    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
-      get(s, digest);
-      awaitCache(s, n -> n.get("images").asInt() == 1);
+    try (ServerProcess s = serverWithCopy(digest)) {
       long at = damage(copyOf(digest), file);
       HttpResponse<byte[]> v = Http.send(Http.req(s.uri("/v1/admin/verify")).POST(HttpRequest.BodyPublishers.noBody()).build());
       assertEquals(200, v.statusCode());
@@ -358,9 +363,7 @@ class HttpDiskCacheTest {
   void truncatedCopy_isDropped_andTheGetComesFromTheStore() throws Exception {
     Path file = disk("a.raw", 21);
     String digest = importAs(file, "team/web:1");
-    try (ServerProcess s = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"))) {
-      get(s, digest);
-      awaitCache(s, n -> n.get("images").asInt() == 1);
+    try (ServerProcess s = serverWithCopy(digest)) {
       try (RandomAccessFile f = new RandomAccessFile(copyOf(digest).toFile(), "rw")) {
         f.setLength(f.length() / 2);
       }
