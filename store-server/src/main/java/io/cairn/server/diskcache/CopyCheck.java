@@ -4,7 +4,6 @@ import com.google.common.util.concurrent.RateLimiter;
 import io.cairn.block.BlockHasher;
 import io.cairn.id.ImageDigest;
 import io.cairn.index.ImageRoot;
-import io.cairn.index.IndexPage;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
 import java.io.IOException;
@@ -94,45 +93,26 @@ public final class CopyCheck {
   private static boolean matches(FileChannel ch, DiskMap disk, Optional<RateLimiter> limiter, long[] hashed)
       throws IOException {
     int bs = disk.blockSize().bytes();
-    long pageBytes = (long) disk.entriesPerPage() * bs;
-    int batch = Math.max(1, BATCH_BYTES / bs);
-    byte[] buf = new byte[batch * bs];
-    for (int p = 0; (long) p * pageBytes < disk.size(); p++) {
-      Optional<IndexPage> page = disk.page(p);
-      if (page.isEmpty()) {
-        continue;
+    byte[] buf = new byte[Math.max(1, BATCH_BYTES / bs) * bs];
+    return DataRuns.forEach(disk, buf.length / bs, (page, from, n, offset) -> {
+      int len = n * bs;
+      Arrays.fill(buf, 0, len, (byte) 0); // the last block is short in the file; stored blocks are padded with zeros
+      ByteBuffer dst = ByteBuffer.wrap(buf, 0, len);
+      for (long at = offset; dst.hasRemaining() && at < disk.size(); ) {
+        int got = ch.read(dst, at);
+        if (got < 0) {
+          break;
+        }
+        at += got;
       }
-      IndexPage pg = page.get();
-      for (int i = 0; i < pg.count(); ) {
-        if (pg.blockId(i).isZero()) {
-          i++;
-          continue;
+      limiter.ifPresent(l -> l.acquire(len));
+      for (int k = 0; k < n; k++) {
+        if (!BlockHasher.hashBlock(buf, k * bs, bs).equals(page.blockId(from + k))) {
+          return false; // the first wrong block settles it
         }
-        int j = i;
-        while (j < pg.count() && j - i < batch && !pg.blockId(j).isZero()) {
-          j++;
-        }
-        int len = (j - i) * bs;
-        Arrays.fill(buf, 0, len, (byte) 0); // the last block is short in the file; stored blocks are padded with zeros
-        ByteBuffer dst = ByteBuffer.wrap(buf, 0, len);
-        long at = p * pageBytes + (long) i * bs;
-        while (dst.hasRemaining() && at < disk.size()) {
-          int n = ch.read(dst, at);
-          if (n < 0) {
-            break;
-          }
-          at += n;
-        }
-        limiter.ifPresent(l -> l.acquire(len));
-        for (int k = i; k < j; k++) {
-          if (!BlockHasher.hashBlock(buf, (k - i) * bs, bs).equals(pg.blockId(k))) {
-            return false;
-          }
-        }
-        hashed[0] += len;
-        i = j;
       }
-    }
-    return true;
+      hashed[0] += len;
+      return true;
+    });
   }
 }

@@ -128,7 +128,7 @@ public final class DiskCache implements AutoCloseable {
     Optional<ImageRoot> root = budget == 0 ? Optional.empty()
         : digestOf(f).flatMap(d -> images.store().index().root(d));
     if (root.isPresent() && Files.size(f) == root.get().size()) {
-      long bytes = dataBytes(DiskMap.of(images, root.get()));
+      long bytes = DataRuns.dataBytes(DiskMap.of(images, root.get()));
       entries.put(root.get().digest(), bytes);
       usedBytes += bytes;
     } else {
@@ -237,7 +237,7 @@ public final class DiskCache implements AutoCloseable {
     Path tmp = dir.resolve(digest.toHex() + TMP_SUFFIX);
     boolean keep = false;
     try {
-      long bytes = dataBytes(disk);
+      long bytes = DataRuns.dataBytes(disk);
       if (bytes > budget) {
         synchronized (this) {
           tooLarge.add(digest);
@@ -292,17 +292,6 @@ public final class DiskCache implements AutoCloseable {
         System.err.println("cairn: could not delete " + path(e.getKey()) + " from the disk cache: " + ex);
       }
     }
-  }
-
-  /** Bytes of a disk's non-zero blocks, which its sparse copy takes. Reads the index pages only. */
-  static long dataBytes(DiskMap disk) {
-    long bs = disk.blockSize().bytes();
-    long pageBytes = disk.entriesPerPage() * bs;
-    long total = 0;
-    for (int p = 0; (long) p * pageBytes < disk.size(); p++) {
-      total += disk.page(p).map(pg -> pg.blockIds().stream().filter(id -> !id.isZero()).count()).orElse(0L) * bs;
-    }
-    return total;
   }
 
   Path path(ImageDigest digest) {
