@@ -1,6 +1,5 @@
 package io.cairn.server.cli;
 
-import com.google.common.util.concurrent.RateLimiter;
 import io.cairn.cli.Output;
 import io.cairn.server.diskcache.CopyCheck;
 import io.cairn.server.diskcache.DiskCache;
@@ -39,12 +38,10 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     try (Store s = store.open()) {
       long t0 = System.nanoTime();
-      Verifier.Report r = new Verifier(s, new Verifier.Options(sample, (long) (rateMb * 1e6), !noQuarantine)).run();
-      // The disk cache's copies are checked on a full verify only; a damaged copy is deleted (the
-      // store still holds the image) and does not fail the verify.
-      Optional<CopyCheck.Result> copies = sample >= 100 ? Optional.of(CopyCheck.run(DiskCache.dirIn(s.dataDir()),
-          new Images(s), rateMb > 0 ? Optional.of(RateLimiter.create(rateMb * 1e6)) : Optional.empty(), !noQuarantine,
-          d -> { })) : Optional.empty();
+      Verifier.Options options = new Verifier.Options(sample, (long) (rateMb * 1e6), !noQuarantine);
+      Verifier.Report r = new Verifier(s, options).run();
+      Optional<CopyCheck.Result> copies = CopyCheck.forVerify(DiskCache.dirIn(s.dataDir()), new Images(s), options,
+          d -> { }); // no server runs: the next one finds the copy gone
       double secs = (System.nanoTime() - t0) / 1e9;
       if (json) {
         Map<String, Object> m = r.toMap(secs);

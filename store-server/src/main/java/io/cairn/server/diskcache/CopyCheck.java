@@ -6,6 +6,7 @@ import io.cairn.id.ImageDigest;
 import io.cairn.index.ImageRoot;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.image.Images;
+import io.cairn.server.verify.Verifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -46,12 +47,27 @@ public final class CopyCheck {
   private CopyCheck() {}
 
   /**
+   * The disk cache's part of a verify run with {@code options}: every copy is checked on a full
+   * verify (none with a sample), at the run's rate limit; a damaged copy is deleted when the run
+   * quarantines. A damaged copy does not make the verify fail: the store still holds the image.
+   */
+  public static Optional<Result> forVerify(Path dir, Images images, Verifier.Options options,
+      Consumer<ImageDigest> onDeleted) {
+    if (options.samplePercent() < 100) {
+      return Optional.empty();
+    }
+    Optional<RateLimiter> limiter = options.bytesPerSecond() > 0
+        ? Optional.of(RateLimiter.create(options.bytesPerSecond())) : Optional.empty();
+    return Optional.of(run(dir, images, limiter, options.quarantine(), onDeleted));
+  }
+
+  /**
    * Checks every copy in {@code dir} (the data directory's {@code disk-cache}) whose image the store
    * holds. With {@code delete}, a damaged copy is deleted and {@code onDeleted} called with its
    * version (a running server forgets it). Files that are not copies of a held image are left to
    * the server, which deletes them when it starts.
    */
-  public static Result run(Path dir, Images images, Optional<RateLimiter> limiter, boolean delete,
+  static Result run(Path dir, Images images, Optional<RateLimiter> limiter, boolean delete,
       Consumer<ImageDigest> onDeleted) {
     int copies = 0;
     long hashed = 0;

@@ -5,7 +5,6 @@ import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
 import io.cairn.id.ImageDigest;
 import io.cairn.id.ImageRef;
-import com.google.common.util.concurrent.RateLimiter;
 import io.cairn.server.diskcache.CopyCheck;
 import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
@@ -69,11 +68,10 @@ final class AdminEndpoints {
     long rate = Requests.queryLong(ex, "rate", 0, 100_000) * 1_000_000L;
     boolean quarantine = !"false".equals(Requests.query(ex, "quarantine"));
     long t0 = System.nanoTime();
-    var report = new io.cairn.server.verify.Verifier(store,
-        new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine)).run();
-    Optional<CopyCheck.Result> copies = pct >= 100 ? Optional.of(CopyCheck.run(diskCache.dir(),
-        new Images(store), rate > 0 ? Optional.of(RateLimiter.create(rate)) : Optional.empty(), quarantine,
-        diskCache::drop)) : Optional.empty();
+    var options = new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine);
+    var report = new io.cairn.server.verify.Verifier(store, options).run();
+    Optional<CopyCheck.Result> copies = CopyCheck.forVerify(diskCache.dir(), new Images(store), options,
+        diskCache::drop);
     long nanos = System.nanoTime() - t0;
     metrics.recordVerify(Duration.ofNanos(nanos), report.problems().size());
     Map<String, Object> body = report.toMap(nanos / 1e9);

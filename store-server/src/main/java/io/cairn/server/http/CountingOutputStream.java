@@ -23,20 +23,16 @@ final class CountingOutputStream extends FilterOutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    counted(1, () -> out.write(b));
+    counted(counter, 1, () -> out.write(b));
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    counted(len, () -> out.write(b, off, len));
+    counted(counter, len, () -> out.write(b, off, len));
   }
 
   interface Write {
     void run() throws IOException;
-  }
-
-  private void counted(long n, Write w) throws IOException {
-    counted(counter, n, w);
   }
 
   /** Counts {@code n} bytes, then writes them; takes them back if the write fails. */
@@ -60,7 +56,7 @@ final class CountingOutputStream extends FilterOutputStream {
   void writeZeros(long n) throws IOException {
     while (n > 0) {
       int k = (int) Math.min(n, ZEROS.capacity());
-      counted(k, () -> {
+      counted(counter, k, () -> {
         if (out instanceof BufferWritableOutputStream b) {
           b.write(ZEROS.duplicate().limit(k));
         } else {
