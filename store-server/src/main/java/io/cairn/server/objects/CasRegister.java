@@ -17,8 +17,10 @@ import java.util.Optional;
  *
  * <p>{@link #compact} deletes old entries but never the highest. A writer whose read is so old
  * that the entry after it was already compacted away could re-create that entry; so after every
- * create the writer lists the entries above its own, and an entry above that does not chain from
- * it proves the write stale (conflict). Thread-safe; one instance per register per process caches
+ * create the writer lists the entries above its own: none, or a next entry that names it as its
+ * predecessor, means the move happened; a next entry that names another predecessor proves it
+ * stale (conflict); a gap leaves the outcome undecidable ({@link
+ * CasConflictException#maybeApplied()}), but never makes a reader take a stale entry. Thread-safe; one instance per register per process caches
  * the latest version it saw, so a read is one LIST (plus a GET only when the register moved).
  *
  * <p>Callers choose {@code dir}s that are not prefixes of each other (escape names), since a
@@ -126,30 +128,38 @@ public final class CasRegister {
     LogEntry entry = new LogEntry(seq, value, System.currentTimeMillis(), nonce, from.nonce);
     byte[] bytes = entry.encode();
     if (store.putIfAbsent(key(seq), bytes, 0, bytes.length) == ObjectStore.PutResult.EXISTS) {
-      throw new CasConflictException(dir, from.seq);
+      throw new CasConflictException(dir, from.seq, false);
     }
     // Created. It is the chain's next link unless entry seq existed before and was compacted away
     // (then some entry above seq exists, because the highest entry is never deleted).
     long above = lowestAbove(seq);
-    if (above > 0 && !chainsFrom(above, seq, nonce)) {
-      // Stale: a later entry exists that was not made from ours. Ours is below the head, so no
-      // reader takes it; remove it now rather than at the next compaction.
-      store.delete(key(seq));
-      throw new CasConflictException(dir, from.seq);
+    if (above == 0) {
+      return remember(Version.of(entry));
     }
-    return remember(Version.of(entry));
+    if (above == seq + 1) {
+      Optional<byte[]> prev = prevOf(above);
+      if (prev.isPresent()) {
+        if (Arrays.equals(prev.get(), nonce)) {
+          return remember(Version.of(entry)); // ours, and already superseded
+        }
+        // Entry seq + 1 was made from another entry seq: ours re-created a compacted one. No reader
+        // takes it (entries above it exist); remove it rather than leave it to compaction.
+        store.delete(key(seq));
+        throw new CasConflictException(dir, from.seq, false);
+      }
+    }
+    // Entries above ours exist and the one right after ours is gone: ours was either stale or
+    // made current and then overtaken by more than KEEP_BELOW_HEAD moves and a compaction. It is
+    // below the head either way, so readers never take it; compaction removes it.
+    throw new CasConflictException(dir, from.seq, true);
   }
 
-  /** Whether entry {@code above} is {@code seq + 1} and names {@code nonce} as its predecessor. */
-  private boolean chainsFrom(long above, long seq, byte[] nonce) {
-    if (above != seq + 1) {
-      return false;
-    }
+  /** The predecessor nonce named by entry {@code seq}, or empty when it was compacted meanwhile. */
+  private Optional<byte[]> prevOf(long seq) {
     try {
-      LogEntry next = LogEntry.decode(key(above), above, store.readAll(key(above)));
-      return Arrays.equals(next.prev(), nonce);
+      return Optional.of(LogEntry.decode(key(seq), seq, store.readAll(key(seq))).prev());
     } catch (ObjectNotFoundException e) {
-      return false;
+      return Optional.empty();
     }
   }
 
