@@ -27,8 +27,9 @@ public final class PackWriter implements AutoCloseable {
   public static final String PREFIX = "packs/";
 
   /**
-   * @param targetBytes a pack is sealed once its frames reach this many bytes (default 8 MiB:
-   *     at most 16 PUTs per GiB of compressed data, fewer per GiB of blocks)
+   * @param targetBytes a pack is sealed once it holds this many bytes of blocks, uncompressed
+   *     (default 64 MiB: 16 PUTs per GiB of new blocks whatever they compress to; 8 MiB or more
+   *     stored unless the blocks compress better than 8:1)
    * @param groupBlocks blocks per zstd frame: 1 reads one block without its neighbours; larger
    *     groups compress better (measured in docs/scale-out.md)
    * @param zstdLevel zstd level (default 3)
@@ -44,7 +45,7 @@ public final class PackWriter implements AutoCloseable {
     }
 
     public static Options defaults(BlockSize blockSize) {
-      return new Options(blockSize, 8 << 20, 1, 3);
+      return new Options(blockSize, 64 << 20, 1, 3);
     }
 
     public Options withGroupBlocks(int n) {
@@ -80,9 +81,11 @@ public final class PackWriter implements AutoCloseable {
     this.onSealed = onSealed;
     this.bs = options.blockSize().bytes();
     this.group = new byte[options.groupBlocks() * bs];
-    // Frames up to the target, one more group past it, the index of a pack of incompressible blocks.
-    int frameRoom = options.targetBytes() + (int) Zstd.compressBound(group.length);
-    this.buf = new byte[frameRoom + (frameRoom / bs + 1) * PackFormat.ENTRY_BYTES + PackFormat.TRAILER_BYTES];
+    // Frames of up to target + one group of blocks (never larger than the blocks: incompressible
+    // groups are stored raw), and their index.
+    int maxBlocks = options.targetBytes() / bs + options.groupBlocks();
+    this.buf = new byte[PackFormat.HEADER_BYTES + (int) Zstd.compressBound(group.length) + (maxBlocks - 1) * bs
+        + maxBlocks * PackFormat.ENTRY_BYTES + PackFormat.TRAILER_BYTES];
     zstd.setLevel(options.zstdLevel());
     zstd.setChecksum(false); // every block is checked against its SHA-256 id on read
     zstd.setContentSize(true); // the reader learns the group's size from the frame
@@ -128,7 +131,7 @@ public final class PackWriter implements AutoCloseable {
     }
     pos += n;
     groupIds.clear();
-    if (pos >= options.targetBytes()) {
+    if ((long) entries.size() * bs >= options.targetBytes()) {
       seal();
     }
   }

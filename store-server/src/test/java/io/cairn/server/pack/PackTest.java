@@ -100,14 +100,16 @@ class PackTest {
   }
 
   @Test
-  public void write_whenTargetReached_sealsPacksOfAtLeastTargetAndStoresRandomBlocksRaw() {
+  public void write_whenTargetReached_sealsPacksOfTargetBlockBytesAndStoresRandomBlocksRaw() {
     PackWriter.Options o = PackWriter.Options.defaults(B).withTargetBytes(256 << 10);
     Written w = write(counting, blocks(600, 2), o);
     assertEquals(w.packs().size(), counting.counts().puts());
+    assertEquals(10, w.packs().size()); // 600 blocks, 64 a pack
     for (int i = 0; i < w.packs().size() - 1; i++) {
-      assertTrue(w.packs().get(i).packBytes() >= 256 << 10);
-      assertTrue(w.packs().get(i).packBytes() < (256 << 10) + 2 * B.bytes() + 44 * 200 + 100);
+      assertEquals(64, w.packs().get(i).entries().size());
+      assertTrue(w.packs().get(i).packBytes() < (256 << 10) + 8 + 44 * 64 + 52);
     }
+    assertEquals(600 - 9 * 64, w.packs().get(9).entries().size());
     long raw = w.packs().stream().flatMap(p -> p.entries().stream()).filter(e -> !e.compressed()).count();
     assertEquals(200, raw); // the random third
     assertTrue(w.packs().stream().allMatch(p -> p.key().matches("packs/[0-9a-f]{64}")));
