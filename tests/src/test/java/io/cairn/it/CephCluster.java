@@ -113,6 +113,7 @@ public final class CephCluster implements BeforeAllCallback {
         new Running(null, null, null, dir, ceph.resolve("down.sh")).close();
         fail("Ceph did not start (up.sh " + dir + "): " + Files.readString(log, StandardCharsets.UTF_8));
       }
+      Files.deleteIfExists(log);
       System.out.printf("ceph: cluster up in %.1f s at %s (%s)%n", (System.nanoTime() - t0) / 1e9, r.endpoint(), dir);
       running = r;
       return r;

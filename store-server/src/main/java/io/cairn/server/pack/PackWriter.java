@@ -30,9 +30,11 @@ public final class PackWriter implements AutoCloseable {
    * @param targetBytes a pack is sealed once it holds this many bytes of blocks, uncompressed
    *     (default 64 MiB: 16 PUTs per GiB of new blocks whatever they compress to; 8 MiB or more
    *     stored unless the blocks compress better than 8:1)
-   * @param groupBlocks blocks per zstd frame: 1 reads one block without its neighbours; larger
-   *     groups compress better (measured in docs/scale-out.md)
-   * @param zstdLevel zstd level (default 3)
+   * @param groupBlocks blocks per zstd frame (default 4): 1 reads one block without its
+   *     neighbours; larger groups compress better. On an ext4 image of /usr/share, 4 stored 7% less
+   *     than 1 for 6 KB fetched and 18 us per random block read, 16 stored 11% less for 23 KB and
+   *     49 us (docs/scale-out.md)
+   * @param zstdLevel zstd level (default 3; level 1 stored 1-3% more there and wrote no faster)
    */
   public record Options(BlockSize blockSize, int targetBytes, int groupBlocks, int zstdLevel) {
     public Options {
@@ -45,7 +47,7 @@ public final class PackWriter implements AutoCloseable {
     }
 
     public static Options defaults(BlockSize blockSize) {
-      return new Options(blockSize, 64 << 20, 1, 3);
+      return new Options(blockSize, 64 << 20, 4, 3);
     }
 
     public Options withGroupBlocks(int n) {

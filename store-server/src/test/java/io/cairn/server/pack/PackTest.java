@@ -91,7 +91,7 @@ class PackTest {
 
   @Test
   public void read_whenOneBlockPerFrame_returnsEveryBlock() {
-    assertRoundTrip(PackWriter.Options.defaults(B).withTargetBytes(512 << 10));
+    assertRoundTrip(PackWriter.Options.defaults(B).withTargetBytes(512 << 10).withGroupBlocks(1));
   }
 
   @Test
@@ -101,7 +101,7 @@ class PackTest {
 
   @Test
   public void write_whenTargetReached_sealsPacksOfTargetBlockBytesAndStoresRandomBlocksRaw() {
-    PackWriter.Options o = PackWriter.Options.defaults(B).withTargetBytes(256 << 10);
+    PackWriter.Options o = PackWriter.Options.defaults(B).withTargetBytes(256 << 10).withGroupBlocks(1);
     Written w = write(counting, blocks(600, 2), o);
     assertEquals(w.packs().size(), counting.counts().puts());
     assertEquals(10, w.packs().size()); // 600 blocks, 64 a pack
@@ -160,7 +160,7 @@ class PackTest {
 
   @Test
   public void read_whenBlockByteFlipped_throwsBlockCorruptWithBothIds() {
-    Written w = write(memory, blocks(50, 8), PackWriter.Options.defaults(B));
+    Written w = write(memory, blocks(50, 8), PackWriter.Options.defaults(B).withGroupBlocks(1));
     PackIndex p = w.packs().get(0);
     // Block 0 is random, so stored raw: flipping a byte keeps it decodable but changes its hash.
     PackIndex.Entry e = p.entries().get(0);
