@@ -287,6 +287,9 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
       if (status == 404) {
         return new ObjectNotFoundException(key);
       }
+      if (status == 412) {
+        return new ObjectPreconditionFailedException(key, "the store answered 412: " + s.getMessage(), e);
+      }
       if (status >= 500 || status == 429) {
         return new ObjectUnavailableException(key, "the store answered " + status + ": " + s.getMessage(), e);
       }

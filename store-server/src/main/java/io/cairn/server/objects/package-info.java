@@ -22,6 +22,7 @@
  *
  * Errors are typed: {@link io.cairn.server.objects.ObjectNotFoundException}, {@link
  * io.cairn.server.objects.ObjectUnavailableException} (5xx, connection trouble: worth a retry),
+ * {@link io.cairn.server.objects.ObjectPreconditionFailedException} (412 outside create-only puts),
  * {@link io.cairn.server.objects.ObjectStoreException} for the rest (denied, bad range, no bucket).
  */
 package io.cairn.server.objects;
