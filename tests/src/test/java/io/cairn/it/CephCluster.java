@@ -38,6 +38,31 @@ public final class CephCluster implements BeforeAllCallback {
       return s;
     }
 
+    /** Stops the RADOS Gateway (SIGTERM to the pid in its pid file) and waits for it to exit. */
+    public void stopGateway() throws IOException {
+      long pid = Long.parseLong(Files.readString(dir.resolve("run/client.rgw.a.pid")).trim());
+      ProcessHandle.of(pid).ifPresent(p -> {
+        p.destroy();
+        p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+      });
+    }
+
+    /** Starts the gateway again, as up.sh did, and waits until it answers HTTP. */
+    public void startGateway() throws IOException, InterruptedException {
+      Process p = new ProcessBuilder("radosgw", "-c", dir.resolve("ceph.conf").toString(), "-n", "client.rgw.a")
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      p.waitFor(30, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        try (java.net.Socket s = new java.net.Socket(endpoint.getHost(), endpoint.getPort())) {
+          return;
+        } catch (IOException notYet) {
+          Thread.sleep(100);
+        }
+      }
+      throw new IOException("the gateway did not come back on " + endpoint);
+    }
+
     @Override
     public void close() throws IOException, InterruptedException {
       Process p = new ProcessBuilder(downScript.toString(), dir.toString()).redirectErrorStream(true)

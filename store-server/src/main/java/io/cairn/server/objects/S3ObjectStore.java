@@ -211,13 +211,11 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
     GetObjectResponse r = in.response();
     String cr = r.contentRange();
     if (cr == null) {
-      // A gateway that ignored the range sent the whole object; a range from 0 of it is still right.
-      long size = r.contentLength();
-      if (range.isSuffix() || range.offset() != 0) {
-        in.abort();
-        throw new ObjectStoreException(ErrorCode.INTERNAL, key, "the store ignored range " + range, null);
-      }
-      return new RangeStream(in, 0, Math.min(size, range.length()), size);
+      // S3 answers every satisfiable range with 206 and Content-Range, even one covering the whole
+      // object; a gateway that ignores ranges would stream whole packs for single blocks.
+      in.abort();
+      throw new ObjectStoreException(ErrorCode.INTERNAL, key, "the store ignored range " + range
+          + " (no Content-Range); it does not speak S3 ranged GETs", null);
     }
     // "bytes FIRST-LAST/SIZE"
     int sp = cr.indexOf(' ');
