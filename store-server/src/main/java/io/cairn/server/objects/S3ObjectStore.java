@@ -192,7 +192,7 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
 
   private static RequestBody body(byte[] data, int off, int len) {
     // A provider, not fromBytes: the SDK may read the body twice (signing, then sending) and must
-    // not copy an 8 MiB pack to do it.
+    // not copy a pack of tens of MiB to do it.
     return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, off, len), len,
         "application/octet-stream");
   }
