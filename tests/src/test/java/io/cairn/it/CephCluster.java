@@ -141,6 +141,18 @@ public final class CephCluster implements BeforeAllCallback {
       Files.deleteIfExists(log);
       System.out.printf("ceph: cluster up in %.1f s at %s (%s)%n", (System.nanoTime() - t0) / 1e9, r.endpoint(), dir);
       running = r;
+      // JUnit closes the cluster when the run ends; the hook covers a JVM that exits without that
+      // (System.exit, SIGTERM from a timeout), so no daemons outlive the tests.
+      Running started = r;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (running == started) {
+          try {
+            started.close();
+          } catch (Exception e) {
+            // best effort at exit
+          }
+        }
+      }, "ceph-down"));
       return r;
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
