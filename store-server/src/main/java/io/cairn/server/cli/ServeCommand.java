@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "serve", description = "Serve the store over HTTP until stopped (SIGTERM or Ctrl-C stop it gracefully).",
+@Command(name = "serve", description = "Serve the store over HTTP or HTTPS until stopped (SIGTERM or Ctrl-C stop it gracefully).",
     mixinStandardHelpOptions = true)
 final class ServeCommand implements Callable<Integer> {
   /** How long in-flight requests may run after SIGTERM before the server stops anyway. */
@@ -110,6 +110,12 @@ final class ServeCommand implements Callable<Integer> {
       host = "[" + host + "]";
     }
     String url = (tls.isPresent() ? "https://" : "http://") + host + ":" + server.port();
+    if (tls.isEmpty() && !server.address().getAddress().isLoopbackAddress()) {
+      // Tokens travel in every request's Authorization header: on a network, anyone on the path can read them.
+      System.err.println("cairn: WARNING: serving plain HTTP on " + bind + ", which is not a loopback address:"
+          + " tokens and image data cross the network unencrypted. Serve HTTPS with --tls-cert FILE --tls-key FILE,"
+          + " or put a TLS proxy in front and bind 127.0.0.1");
+    }
     if (firstAdmin.isPresent()) {
       // Shown once: only its hash is kept. Without it nobody could create the first user remotely.
       System.out.println("cairn: the store had no users; created user 'admin' (role admin). Its token, shown only now:");
@@ -119,12 +125,6 @@ final class ServeCommand implements Callable<Integer> {
     }
     System.out.println("cairn: serving store " + store.dataDir() + " on " + url);
     tls.ifPresent(t -> System.out.println("cairn: TLS certificate " + t.describeServed()));
-    if (tls.isEmpty() && !server.address().getAddress().isLoopbackAddress()) {
-      // Tokens travel in every request's Authorization header: on a network, anyone on the path can read them.
-      System.err.println("cairn: WARNING: serving plain HTTP on " + bind + ", which is not a loopback address:"
-          + " tokens and image data cross the network unencrypted. Serve HTTPS with --tls-cert FILE --tls-key FILE,"
-          + " or put a TLS proxy in front and bind 127.0.0.1");
-    }
     System.out.println("cairn: try: curl -H \"Authorization: Bearer $CAIRN_TOKEN\" " + url + "/v1/images");
     System.out.flush();
     stopped.await();
