@@ -17,7 +17,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Requests to an {@code http://} server over {@link HttpURLConnection}: blocking socket reads,
+ * Requests to an {@code http://} or {@code https://} server over {@link HttpURLConnection}: blocking socket reads,
  * straight into the caller's buffer, on the caller's thread. It replaces java.net.http for plain
  * http because of two costs measured on this project's 2-core machine:
  *
@@ -39,9 +39,16 @@ final class PlainHttp {
   private final Optional<String> token;
   private final int connectMillis;
   private final int readMillis;
+  /**
+   * For https: one factory for every request, because the JDK reuses a kept-alive TLS connection
+   * only for a request with the same factory.
+   */
+  private final Optional<javax.net.ssl.SSLSocketFactory> tls;
 
-  PlainHttp(URI base, Optional<String> token, Duration connectTimeout, Duration requestTimeout) {
+  PlainHttp(URI base, Optional<String> token, Duration connectTimeout, Duration requestTimeout,
+      Optional<javax.net.ssl.SSLSocketFactory> tls) {
     this.base = base;
+    this.tls = tls;
     this.token = token;
     this.connectMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
     this.readMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, requestTimeout.toMillis()));
@@ -70,6 +77,9 @@ final class PlainHttp {
       c.setRequestMethod(method);
     } catch (IOException | IllegalArgumentException e) {
       throw new CairnException(ErrorCode.INTERNAL, "cannot make a request to " + base + ": " + e.getMessage(), e);
+    }
+    if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+      https.setSSLSocketFactory(tls.orElseThrow(() -> new IllegalStateException("https without a TLS context")));
     }
     c.setConnectTimeout(connectMillis);
     // Every read, the status line's included, waits at most this long: a server that stops

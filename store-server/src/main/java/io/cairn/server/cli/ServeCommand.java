@@ -3,6 +3,7 @@ package io.cairn.server.cli;
 import io.cairn.server.auth.UserRegistry;
 import io.cairn.server.http.CairnServer;
 import io.cairn.server.store.Store;
+import io.cairn.server.tls.ServerTls;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "serve", description = "Serve the store over HTTP until stopped (SIGTERM or Ctrl-C stop it gracefully).",
+@Command(name = "serve", description = "Serve the store over HTTP or HTTPS until stopped (SIGTERM or Ctrl-C stop it gracefully).",
     mixinStandardHelpOptions = true)
 final class ServeCommand implements Callable<Integer> {
   /** How long in-flight requests may run after SIGTERM before the server stops anyway. */
@@ -44,6 +45,21 @@ final class ServeCommand implements Callable<Integer> {
           + " sendfile; e.g. 20G, 0 to turn off (env CAIRN_DISK_CACHE; default: ${DEFAULT-VALUE}).")
   String diskCache;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:CAIRN_TLS_CERT}",
+      description = "Serve HTTPS with this PEM certificate chain (server certificate first); read again when the"
+          + " file changes, so a renewal needs no restart (env CAIRN_TLS_CERT). Needs --tls-key.")
+  java.nio.file.Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", defaultValue = "${env:CAIRN_TLS_KEY}",
+      description = "The certificate's PEM private key, unencrypted: PKCS#8, PKCS#1 (RSA) or SEC1 (EC)"
+          + " (env CAIRN_TLS_KEY).")
+  java.nio.file.Path tlsKey;
+
+  @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "${env:CAIRN_MEMORY:-" + MemoryBudget.DEFAULT + "}",
+      description = "Memory budget of the whole process: Java heap, RocksDB caches and write buffers, direct"
+          + " buffers; the launcher sets -Xmx from it (env CAIRN_MEMORY; default: ${DEFAULT-VALUE}).")
+  String memory;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -57,13 +73,21 @@ final class ServeCommand implements Callable<Integer> {
     for (java.util.logging.Logger l : QUIET) {
       l.setLevel(java.util.logging.Level.WARNING);
     }
-    Store s = store.open();
+    MemoryBudget budget = MemoryBudget.parse(memory);
+    budget.heapWarning(Runtime.getRuntime().maxMemory()).ifPresent(System.err::println);
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new io.cairn.error.InvalidInputException("--tls-cert and --tls-key go together; give both or neither");
+    }
+    Optional<ServerTls> tls = tlsCert == null ? Optional.empty() : Optional.of(ServerTls.fromPem(tlsCert, tlsKey));
+    Store s = store.open(budget.store());
     CairnServer server;
     Optional<String> firstAdmin;
     try {
       firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
-      server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
-          .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead).start();
+      CairnServer.Builder b = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
+          .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead);
+      tls.ifPresent(b::tls);
+      server = b.start();
     } catch (RuntimeException e) {
       s.close();
       throw e;
@@ -85,7 +109,13 @@ final class ServeCommand implements Callable<Integer> {
     if (host.indexOf(':') >= 0) {
       host = "[" + host + "]";
     }
-    String url = "http://" + host + ":" + server.port();
+    String url = (tls.isPresent() ? "https://" : "http://") + host + ":" + server.port();
+    if (tls.isEmpty() && !server.address().getAddress().isLoopbackAddress()) {
+      // Tokens travel in every request's Authorization header: on a network, anyone on the path can read them.
+      System.err.println("cairn: WARNING: serving plain HTTP on " + bind + ", which is not a loopback address:"
+          + " tokens and image data cross the network unencrypted. Serve HTTPS with --tls-cert FILE --tls-key FILE,"
+          + " or put a TLS proxy in front and bind 127.0.0.1");
+    }
     if (firstAdmin.isPresent()) {
       // Shown once: only its hash is kept. Without it nobody could create the first user remotely.
       System.out.println("cairn: the store had no users; created user 'admin' (role admin). Its token, shown only now:");
@@ -94,6 +124,7 @@ final class ServeCommand implements Callable<Integer> {
           + store.dataDir());
     }
     System.out.println("cairn: serving store " + store.dataDir() + " on " + url);
+    tls.ifPresent(t -> System.out.println("cairn: TLS certificate " + t.describeServed()));
     System.out.println("cairn: try: curl -H \"Authorization: Bearer $CAIRN_TOKEN\" " + url + "/v1/images");
     System.out.flush();
     stopped.await();

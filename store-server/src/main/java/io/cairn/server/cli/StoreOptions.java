@@ -21,6 +21,11 @@ public final class StoreOptions {
     return Store.open(data, Optional.empty());
   }
 
+  /** Opens the store with RocksDB's memory sized for a long-running server. */
+  public Store open(io.cairn.server.store.StoreMemory memory) {
+    return Store.open(data, Optional.empty(), memory);
+  }
+
   public Store open(Optional<BlockSize> blockSize) {
     return Store.open(data, blockSize);
   }

@@ -12,6 +12,7 @@ import io.cairn.server.image.Images;
 import io.cairn.server.metrics.Metrics;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.Store;
+import io.cairn.server.tls.ServerTls;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.BlockingHandler;
@@ -54,8 +55,13 @@ public final class CairnServer {
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns.
     shutdown = new GracefulShutdownHandler(new BlockingHandler(router));
-    undertow = Undertow.builder()
-        .addHttpListener(b.port, b.bind)
+    Undertow.Builder ub = Undertow.builder();
+    if (b.tls.isPresent()) {
+      ub.addHttpsListener(b.port, b.bind, b.tls.get().context());
+    } else {
+      ub.addHttpListener(b.port, b.bind);
+    }
+    undertow = ub
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
         .setWorkerThreads(b.workerThreads)
         .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
@@ -172,6 +178,7 @@ public final class CairnServer {
     private final UserRegistry users;
     private boolean anonymousRead;
     private Optional<Metrics> metrics = Optional.empty();
+    private Optional<ServerTls> tls = Optional.empty();
 
     private Builder(Store store) {
       this.store = store;
@@ -231,6 +238,12 @@ public final class CairnServer {
         throw new IllegalArgumentException("disk cache size must be 0 or more, got " + n);
       }
       this.diskCacheBytes = n;
+      return this;
+    }
+
+    /** Serves HTTPS only, with this certificate and key (read again when renewed); default: plain HTTP. */
+    public Builder tls(ServerTls tls) {
+      this.tls = Optional.of(tls);
       return this;
     }
 

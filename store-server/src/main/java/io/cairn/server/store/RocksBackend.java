@@ -18,6 +18,7 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -85,15 +86,17 @@ final class RocksBackend implements AutoCloseable {
   final org.rocksdb.ReadOptions streamOptions = new org.rocksdb.ReadOptions().setFillCache(false);
 
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private final StoreMemory memory;
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
 
-  RocksBackend(Path dir) {
-    // Two caches of uncompressed table blocks, 128 MiB in all (with 256 MiB a server under
-    // -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
+  RocksBackend(Path dir, StoreMemory memory) {
+    // Two caches of uncompressed table blocks (by default 128 MiB in all; with 256 MiB a server
+    // under -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
     // streaming gigabytes of data through it cannot evict the block_keys and index entries that
     // every read looks up first; large sequential reads bypass it altogether (streamOptions).
-    LRUCache dataCache = track(new LRUCache(64L << 20));
-    LRUCache indexCache = track(new LRUCache(64L << 20));
+    LRUCache dataCache = track(new LRUCache(memory.blockCacheBytes() / 2));
+    LRUCache indexCache = track(new LRUCache(memory.blockCacheBytes() / 2));
+    this.memory = memory;
     DBOptions dbOptions = track(new DBOptions()
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
@@ -103,6 +106,13 @@ final class RocksBackend implements AutoCloseable {
         .setMaxBackgroundJobs(2)
         .setBytesPerSync(1 << 20)
         .setKeepLogFileNum(3));
+    if (memory.writeBufferBytes() > 0) {
+      // Eleven families with their own memtables (two each while one flushes) could hold over 1 GiB
+      // between them; the manager flushes the largest once all of them together pass the budget.
+      // It charges its reservations to a cache of its own, so they never evict cached table blocks.
+      dbOptions.setWriteBufferManager(track(new WriteBufferManager(memory.writeBufferBytes(),
+          track(new LRUCache(memory.writeBufferBytes())))));
+    }
     List<String> names = new ArrayList<>(FAMILIES);
     if (existingFamilies(dir).contains(LEGACY_BLOCKS)) {
       names.add(LEGACY_BLOCKS); // RocksDB opens a database only with all of its families
@@ -188,12 +198,13 @@ final class RocksBackend implements AutoCloseable {
     } else {
       table.setBlockSize(16 * 1024).setFilterPolicy(track(new BloomFilter(10)));
     }
-    ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table);
+    ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table)
+        .setWriteBufferSize(writeBuffer(64L << 20, 4));
     switch (family) {
       // ZSTD: on the benchmark corpus it stores 19% less than LZ4 (303 vs 373 MiB for base.img, in
       // format 1) at the same import speed.
       case "block_data", LEGACY_BLOCKS -> o.setCompressionType(CompressionType.ZSTD_COMPRESSION)
-          .setWriteBufferSize(128L << 20)
+          .setWriteBufferSize(writeBuffer(128L << 20, 2))
           .setTargetFileSizeBase(128L << 20)
           .setMaxBytesForLevelBase(512L << 20);
       case "block_keys" -> o.setCompressionType(CompressionType.NO_COMPRESSION)
@@ -204,6 +215,14 @@ final class RocksBackend implements AutoCloseable {
       default -> o.setCompressionType(CompressionType.LZ4_COMPRESSION);
     }
     return o;
+  }
+
+  /**
+   * One memtable's size: {@code preferred} (RocksDB's 64 MiB default, 128 MiB for block data), or a
+   * {@code share} of a memtable budget when that is smaller, so one family alone cannot fill it.
+   */
+  private long writeBuffer(long preferred, int share) {
+    return memory.writeBufferBytes() == 0 ? preferred : Math.min(preferred, memory.writeBufferBytes() / share);
   }
 
   private <T extends AutoCloseable> T track(T r) {

@@ -37,6 +37,11 @@ public final class Store implements AutoCloseable {
    * directory holds none. Asking for a block size other than the store's is refused.
    */
   public static Store open(Path dataDir, Optional<BlockSize> blockSize) {
+    return open(dataDir, blockSize, StoreMemory.DEFAULT);
+  }
+
+  /** As {@link #open(Path, Optional)}, with RocksDB's caches and memtables sized by {@code memory}. */
+  public static Store open(Path dataDir, Optional<BlockSize> blockSize, StoreMemory memory) {
     try {
       if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
         throw new StoreException(ErrorCode.STORE_FORMAT, dataDir + " is a file, not a Cairn data directory;"
@@ -59,7 +64,7 @@ public final class Store implements AutoCloseable {
         header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
-      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb")));
+      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), memory));
       if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
         store = store.upgrade();
       }
