@@ -28,6 +28,10 @@ final class ErrorMapper {
   record Mapped(int status, ErrorCode code, String message, Object detail, Map<String, String> headers) {}
 
   static Mapped map(Throwable t) {
+    Mapped slow = slowClient(t);
+    if (slow != null) {
+      return slow;
+    }
     if (t instanceof ApiException a) {
       return new Mapped(a.code().httpStatus(), a.code(), a.getMessage(), a.detail(), a.headers());
     }
@@ -47,6 +51,24 @@ final class ErrorMapper {
     }
     return new Mapped(500, ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName()
         + " (this is a bug in Cairn; the server log has the trace)", null, Map.of());
+  }
+
+  /**
+   * 408 for a body that came too slowly ({@link BodyDeadline}) or a socket that made no progress
+   * for the idle timeout (Undertow then has closed the connection already): the client's doing,
+   * not a bug, so neither is logged as one.
+   */
+  private static Mapped slowClient(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof BodyDeadline.TooSlow s) {
+        return new Mapped(408, ErrorCode.REQUEST_TIMEOUT, s.getMessage(), null, Map.of());
+      }
+      if (c instanceof org.xnio.channels.ReadTimeoutException || c instanceof org.xnio.channels.WriteTimeoutException) {
+        return new Mapped(408, ErrorCode.REQUEST_TIMEOUT, "the connection made no progress for the server's idle"
+            + " timeout (cairn serve --idle-timeout)", null, Map.of());
+      }
+    }
+    return null;
   }
 
   /**
