@@ -68,7 +68,18 @@ final class ErrorMapper {
             + " timeout (cairn serve --idle-timeout)", null, Map.of());
       }
     }
+    if (t instanceof java.nio.channels.ClosedChannelException || t instanceof IOException io && clientClosed(io)) {
+      // The client went away mid-request (a reset, or a timeout closed its connection): not a bug,
+      // and 64 slow clients must not mean 64 stack traces.
+      return new Mapped(400, ErrorCode.INPUT_INVALID, "the client closed the connection before the request"
+          + " finished", null, Map.of());
+    }
     return null;
+  }
+
+  private static boolean clientClosed(IOException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("Connection reset by peer") || m.contains("Broken pipe") || m.startsWith("UT000128");
   }
 
   /**
@@ -77,7 +88,8 @@ final class ErrorMapper {
    */
   static void send(HttpServerExchange ex, Throwable t) {
     Mapped m = map(t);
-    if (m.status() >= 500) {
+    // 503 is a state, not a bug (shutting down, store in use): no stack trace per request.
+    if (m.status() >= 500 && m.status() != 503) {
       System.err.println("cairn: " + ex.getRequestMethod() + " " + ex.getRequestPath() + " failed: " + t);
       t.printStackTrace();
     }
