@@ -165,6 +165,21 @@ public final class ServerProcess implements AutoCloseable {
     process.destroyForcibly().waitFor();
   }
 
+  /** The server's process id (its crash log would be {@code hs_err_pid<pid>.log}). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Sends SIGTERM without waiting; see {@link #awaitExit}. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** Waits up to {@code seconds} for the process to end; its exit code, or -1 if it still runs. */
+  public int awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
