@@ -140,6 +140,16 @@ class SlowClientTest {
     assertEquals(200, other.statusCode(), "another user still gets a worker");
     assertTrue(otherMillis < 1_000, "another user waited " + otherMillis + " ms");
 
+    // The Java client of a user at its cap is refused too, waits out the 429s (Retry-After) and
+    // gets through once the idle timeout has freed that user's workers.
+    long clientStart = System.nanoTime();
+    java.util.concurrent.CompletableFuture<List<io.cairn.client.TagInfo>> patient =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try (io.cairn.client.CairnClient c = Overlays.client(server, slowReader)) {
+            return c.tags();
+          }
+        });
+
     // Each caller holds at most 8 workers (--client-requests); the rest are refused at once.
     Map<String, Integer> outcome = new TreeMap<>();
     List<Raw> held = new ArrayList<>();
@@ -220,6 +230,10 @@ class SlowClientTest {
       assertTrue(n < DISK_BYTES / 2, g.kind() + " received " + n + " bytes; expected its connection cut early");
       g.socket().close();
     }
+    List<io.cairn.client.TagInfo> seen = patient.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(1, seen.size());
+    long waited = (System.nanoTime() - clientStart) / 1_000_000;
+    assertTrue(waited >= 1_000, "the client was answered after " + waited + " ms, before any slot was free");
     // ... and gave their workers back: the same user reads the whole disk now.
     HttpResponse<byte[]> full = Http.send(Http.as(server.uri("/v1/images/base:v1/disk"), slowReader).GET().build());
     assertEquals(200, full.statusCode());

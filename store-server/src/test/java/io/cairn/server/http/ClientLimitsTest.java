@@ -66,7 +66,7 @@ class ClientLimitsTest {
   }
 
   @Test
-  void perClient_isClampedToHalfTheSharedWorkers() {
+  void perClient_whenAboveHalfTheSharedWorkers_isClamped() {
     assertEquals(3, new ClientLimits(8, 1, 8).perClient());
     assertEquals(1, new ClientLimits(2, 1, 8).perClient());
     assertEquals(8, new ClientLimits(32, 4, 8).perClient());
