@@ -72,11 +72,6 @@ final class GatedStores {
       this.gate = gate;
     }
 
-    /** The undecorated store, for test hooks in this package. */
-    BlockStore inner() {
-      return d;
-    }
-
     @Override
     public BlockSize blockSize() {
       return d.blockSize();
