@@ -20,6 +20,8 @@ import java.util.Set;
  * {@code /blocks}) and everything between is the reference; names are validated by the id types,
  * which reject '..', '%', NUL and upper case. Runs on a worker thread (behind a BlockingHandler).
  * Every request is counted in {@link Metrics} under its route's template, never its raw path.
+ * After authentication each request is admitted by {@link ClientLimits} (429 over a cap), and its
+ * body gets a minimum rate ({@link BodyDeadline}, 408).
  */
 final class ApiRouter implements HttpHandler {
   /** One endpoint; {@code param} is the variable part of the path (an id, ref or tag), or "". */
@@ -185,13 +187,13 @@ final class ApiRouter implements HttpHandler {
     Access level = r.access.get(ex.getRequestMethod().toString());
     auth.check(ex, level);
     if (level == Access.PUBLIC) {
-      run(ex, a, level, param); // health: cheap, and a load balancer must see it even when clients queue
+      invoke(ex, a, level, param); // health: cheap, and a load balancer must see it even when clients queue
       return;
     }
     // After authentication, so a caller is counted as who it is; the slot is held until the body is
     // read and the response written, which is what a slow client drags out.
     try (ClientLimits.Slot slot = limits.admit(Authenticator.caller(ex), peer(ex))) {
-      run(ex, a, level, param);
+      invoke(ex, a, level, param);
     }
   }
 
@@ -200,7 +202,7 @@ final class ApiRouter implements HttpHandler {
     return a == null || a.getAddress() == null ? "unknown" : a.getAddress().getHostAddress();
   }
 
-  private void run(HttpServerExchange ex, Action a, Access level, String param) throws Exception {
+  private void invoke(HttpServerExchange ex, Action a, Access level, String param) throws Exception {
     String m = ex.getRequestMethod().toString();
     if ((level == Access.PUBLISH || level == Access.USER) && !m.equals("GET") && !m.equals("HEAD")) {
       // May add a reference: garbage collection must not delete between this request's "is it
