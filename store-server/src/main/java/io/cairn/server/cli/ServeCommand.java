@@ -99,11 +99,29 @@ final class ServeCommand implements Callable<Integer> {
     t.start();
   }
 
+  /** Refuses limits that cannot work, before the store opens, in the words of the flags. */
+  private void checkLimits() {
+    if (idleTimeout < 1) {
+      throw new io.cairn.error.InvalidInputException("--idle-timeout must be at least 1 second, got " + idleTimeout);
+    }
+    if (io.cairn.cli.Sizes.parse(bodyMinRate) < 1) {
+      throw new io.cairn.error.InvalidInputException("--body-min-rate must be at least 1 byte per second");
+    }
+    if (clientRequests < 1) {
+      throw new io.cairn.error.InvalidInputException("--client-requests must be at least 1, got " + clientRequests);
+    }
+    if (adminWorkers != null && (adminWorkers < 0 || adminWorkers >= workers)) {
+      throw new io.cairn.error.InvalidInputException("--admin-workers must be from 0 to " + (workers - 1)
+          + " (--workers minus one, so non-admins get a worker), got " + adminWorkers);
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     for (java.util.logging.Logger l : QUIET) {
       l.setLevel(java.util.logging.Level.WARNING);
     }
+    checkLimits();
     Store s = store.open();
     CairnServer server;
     Optional<String> firstAdmin;

@@ -40,6 +40,9 @@ public final class CairnServer {
 
   private CairnServer(Builder b) {
     store = b.store;
+    // First: a bad --admin-workers is refused before anything starts.
+    int adminWorkers = b.adminWorkers.orElse(defaultAdminWorkers(b.workerThreads));
+    ClientLimits limits = new ClientLimits(b.workerThreads, adminWorkers, b.clientRequests);
     Images images = new Images(b.store);
     diskCache = DiskCache.open(DiskCache.dirIn(b.store.dataDir()), b.diskCacheBytes, images);
     ServerCounters counters = new ServerCounters();
@@ -58,8 +61,6 @@ public final class CairnServer {
     Overlays overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
     streamer = new DiskStreamer(images);
-    int adminWorkers = b.adminWorkers.orElse(defaultAdminWorkers(b.workerThreads));
-    ClientLimits limits = new ClientLimits(b.workerThreads, adminWorkers, b.clientRequests);
     ApiRouter router = routes(images, overlays, diskCache, streamer, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics, limits,
         BodyDeadline.wrapper(b.idleTimeout, b.bodyMinRate));
