@@ -70,6 +70,10 @@ final class PlainHttp {
    * reading it; a body read to its end leaves the connection for the next request.
    */
   InputStream stream(String method, String path, String type, byte[] body, Transport errors) {
+    return stream(method, path, type, body, errors, 1);
+  }
+
+  private InputStream stream(String method, String path, String type, byte[] body, Transport errors, int attempt) {
     String what = method + " " + path;
     HttpURLConnection c;
     try {
@@ -118,6 +122,10 @@ final class PlainHttp {
         err = in == null ? new byte[0] : in.readNBytes(1 << 20);
       } catch (IOException e) {
         err = new byte[0];
+      }
+      if (status == 429 && attempt < Busy.ATTEMPTS) {
+        Busy.pause(Optional.ofNullable(c.getHeaderField("Retry-After")), attempt, what);
+        return stream(method, path, type, body, errors, attempt + 1);
       }
       throw RemoteErrors.map(status, err, what);
     }

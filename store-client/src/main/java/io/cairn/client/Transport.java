@@ -201,6 +201,25 @@ final class Transport {
   }
 
   private <T> HttpResponse<T> exchange(HttpRequest r, HttpResponse.BodyHandler<T> handler) {
+    for (int attempt = 1; ; attempt++) {
+      HttpResponse<T> resp = exchangeOnce(r, handler);
+      // A body of known length is in memory and can be sent again; a streamed one cannot.
+      boolean replayable = r.bodyPublisher().map(p -> p.contentLength() >= 0).orElse(true);
+      if (resp.statusCode() != 429 || attempt >= Busy.ATTEMPTS || !replayable) {
+        return resp;
+      }
+      if (resp.body() instanceof InputStream in) {
+        try {
+          in.close();
+        } catch (IOException ignored) {
+          // a small error body; nothing to keep
+        }
+      }
+      Busy.pause(resp.headers().firstValue("Retry-After"), attempt, describe(r));
+    }
+  }
+
+  private <T> HttpResponse<T> exchangeOnce(HttpRequest r, HttpResponse.BodyHandler<T> handler) {
     try {
       return http().send(r, handler);
     } catch (HttpConnectTimeoutException | ConnectException | ClosedChannelException e) {

@@ -43,7 +43,11 @@ public enum ErrorCode {
    * A host with a trust set found no valid signature by a trusted key for what it was asked to
    * pull. Raised by the client; the server never sends it.
    */
-  UNTRUSTED(403);
+  UNTRUSTED(403),
+  /** The caller has too many requests in flight (per user, or per address without a token); retry later. */
+  TOO_MANY_REQUESTS(429),
+  /** The request body arrived too slowly (below the server's minimum rate) or stalled; nothing was stored. */
+  REQUEST_TIMEOUT(408);
 
   private final int httpStatus;
 

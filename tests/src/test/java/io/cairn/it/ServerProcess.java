@@ -209,6 +209,16 @@ public final class ServerProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** Sends SIGTERM without waiting; see {@link #awaitExit}. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** Waits up to {@code seconds} for the process to end; its exit code, or -1 if it still runs. */
+  public int awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }

@@ -25,9 +25,9 @@ final class DiskEndpoint {
   private final ServerCounters counters;
   private final DiskCache cache;
 
-  DiskEndpoint(Images images, ServerCounters counters, DiskCache cache) {
+  DiskEndpoint(Images images, ServerCounters counters, DiskCache cache, DiskStreamer streamer) {
     this.images = images;
-    this.streamer = new DiskStreamer(images);
+    this.streamer = streamer;
     this.counters = counters;
     this.cache = cache;
   }
@@ -85,7 +85,7 @@ final class DiskEndpoint {
     Optional<FileChannel> copy = version.flatMap(v -> cache.open(v, size));
     if (copy.isPresent()) {
       try (FileChannel file = copy.get()) {
-        ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed);
+        ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed, images.store()::checkOpen);
         streamer.writeFrom(file, cache.zeros(), disk, range, out);
         out.finish();
       }

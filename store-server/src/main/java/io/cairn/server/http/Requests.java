@@ -72,6 +72,11 @@ final class Requests {
         out.write(chunk, 0, n);
       }
       return out.toByteArray();
+    } catch (BodyDeadline.TooSlow e) {
+      throw e.toApi(); // 408, not "ended early": the client is still sending, too slowly
+    } catch (org.xnio.channels.ReadTimeoutException e) {
+      throw new ApiException(ErrorCode.REQUEST_TIMEOUT, "the request body stalled for the server's idle timeout"
+          + " (cairn serve --idle-timeout); nothing was stored");
     } catch (IOException e) {
       // The connection closed mid-body: whatever arrived is discarded, nothing is stored.
       throw new InvalidInputException("request body ended early: " + e.getMessage());

@@ -278,6 +278,7 @@ public final class Overlays {
       List<io.cairn.id.PageId> ids = new ArrayList<>(pages);
       List<io.cairn.index.IndexPage> fresh = new ArrayList<>();
       for (int p = 0; p < pages; p++) {
+        store.checkOpen(); // a snapshot of a huge overlay must not outlive a shutdown
         OverlayDisk.Page pg = disk.resolve(p);
         if (pg.reusedBasePage().isPresent()) {
           ids.add(pg.reusedBasePage().get());
