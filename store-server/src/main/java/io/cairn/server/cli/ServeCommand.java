@@ -44,6 +44,15 @@ final class ServeCommand implements Callable<Integer> {
           + " sendfile; e.g. 20G, 0 to turn off (env CAIRN_DISK_CACHE; default: ${DEFAULT-VALUE}).")
   String diskCache;
 
+  @Option(names = "--max-overlay-size", paramLabel = "SIZE", defaultValue = "2T",
+      description = "Largest virtual size of an overlay; creating or resizing one beyond it gets 413"
+          + " (default: ${DEFAULT-VALUE}).")
+  String maxOverlaySize;
+
+  @Option(names = "--max-overlays", paramLabel = "N", defaultValue = "64",
+      description = "Most overlays one user may have; creating another gets 409 OVERLAY_LIMIT (default: ${DEFAULT-VALUE}).")
+  int maxOverlays;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -63,7 +72,9 @@ final class ServeCommand implements Callable<Integer> {
     try {
       firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
       server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
-          .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead).start();
+          .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead)
+          .overlayLimits(new io.cairn.server.overlay.OverlayLimits(io.cairn.cli.Sizes.parse(maxOverlaySize), maxOverlays))
+          .start();
     } catch (RuntimeException e) {
       s.close();
       throw e;

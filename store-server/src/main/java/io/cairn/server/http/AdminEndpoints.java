@@ -63,10 +63,14 @@ final class AdminEndpoints {
     try {
       pct = sample == null ? 100 : Double.parseDouble(sample);
     } catch (NumberFormatException e) {
-      throw new InvalidInputException("sample must be a percentage, got '" + sample + "'");
+      pct = Double.NaN;
+    }
+    // NaN passes every comparison the verifier makes, and "Infinity" parses too: both ran a full verify.
+    if (!(pct > 0 && pct <= 100)) {
+      throw new InvalidInputException("sample must be a percentage above 0 and at most 100, got '" + sample + "'");
     }
     long rate = Requests.queryLong(ex, "rate", 0, 100_000) * 1_000_000L;
-    boolean quarantine = !"false".equals(Requests.query(ex, "quarantine"));
+    boolean quarantine = Requests.queryBoolean(ex, "quarantine", true);
     long t0 = System.nanoTime();
     var options = new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine);
     var report = new io.cairn.server.verify.Verifier(store, options).run();
@@ -95,7 +99,12 @@ final class AdminEndpoints {
     return m;
   }
 
-  /** {@code DELETE /v1/images/sha256:…}: 204, or 409 naming the tags and overlays that hold it. */
+  /**
+   * {@code DELETE /v1/images/sha256:…}: 204, or 409 naming the tags and overlays that hold it.
+   * Publishers and admins delete any version they can see; a user deletes only their own private
+   * snapshots (co-owned: only their share, the version stays for the others). Someone else's
+   * private snapshot is 404, as if unknown.
+   */
   void deleteImage(HttpServerExchange ex, String refText) {
     ImageRef ref = ImageRef.parse(refText);
     if (!(ref instanceof ImageRef.ByDigest d)) {
@@ -103,8 +112,24 @@ final class AdminEndpoints {
           + " DELETE /v1/tags/" + refText);
     }
     ImageDigest digest = d.digest();
-    new ImageDeleter(store).delete(digest);
-    diskCache.drop(digest);
+    io.cairn.server.auth.Principal caller = Authenticator.caller(ex).orElseThrow();
+    Map<io.cairn.id.UserName, Long> owners = store.index().owners(digest);
+    if (!Visibility.maySee(Optional.of(caller), owners)) {
+      throw new io.cairn.error.ImageUnknownException(ref);
+    }
+    boolean publisher = io.cairn.server.auth.Access.PUBLISH.allows(caller.role());
+    if (!publisher && owners.isEmpty()) {
+      throw new ApiException(ErrorCode.DENIED, "user " + caller.name() + " may delete only their own untagged"
+          + " snapshots; deleting a published version needs role publisher");
+    }
+    synchronized (store.overlays()) { // as ImageDeleter: no overlay is created on it meanwhile
+      if (!caller.isAdmin() && owners.size() > 1 && owners.containsKey(caller.name())) {
+        store.index().dropOwner(digest, caller.name()); // the other owners keep it
+      } else {
+        new ImageDeleter(store).delete(digest);
+        diskCache.drop(digest);
+      }
+    }
     counters.storeGeneration.incrementAndGet();
     ex.setStatusCode(204);
   }
