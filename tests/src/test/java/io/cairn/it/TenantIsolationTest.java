@@ -113,6 +113,7 @@ class TenantIsolationTest {
     assertEquals(imagesBefore + 1, Http.stats(server).path("images").asLong(), "stats must count the new version");
 
     // Anyone else: as if it did not exist, on every route that takes a digest.
+    JsonNode statsBefore = Http.stats(server);
     for (String other : Arrays.asList(null, u3, pub)) {
       assertFalse(listed(other).contains(d), "listed to " + other);
       for (String suffix : List.of("", "/root", "/disk", "/blocks")) {
@@ -128,6 +129,10 @@ class TenantIsolationTest {
     error(call(pub, "PUT", "/v1/tags/leak:v1", "application/json", json("{\"digest\": \"" + d + "\"}")), 404,
         "IMAGE_UNKNOWN");
     error(call(pub, "GET", "/v1/tags/leak:v1", null, null), 404, "IMAGE_UNKNOWN");
+    JsonNode statsAfter = Http.stats(server);
+    for (String k : List.of("images", "tags", "blocks", "storedBytes", "overlays")) {
+      assertEquals(statsBefore.get(k), statsAfter.get(k), k + " changed by a refused request");
+    }
 
     // The owner and an admin see it; the owner reads the secret back, never publicly cacheable.
     assertTrue(listed(u2).contains(d));
@@ -146,6 +151,34 @@ class TenantIsolationTest {
     assertTrue(listed(null).contains(p), "a tagged version is public");
     ok(call(null, "GET", "/v1/images/" + p + "/root", null, null), 200);
     assertFalse(listed(null).contains(d), "the private one stays private");
+  }
+
+  @Test
+  void identicalSnapshots_areCoOwned_andAPushPublishesThem() throws Exception {
+    String u5 = Overlays.addUser(data, "u5", "user");
+    String u6 = Overlays.addUser(data, "u6", "user");
+    byte[] same = "SAME-BYTES".getBytes(StandardCharsets.US_ASCII);
+    for (String u : List.of(u5, u6)) {
+      createOverlay(u, "twin", "t:base");
+      write(u, "twin", 8192, same);
+    }
+    String d = snapshot(u5, "twin").path("digest").asText();
+    assertEquals(d, snapshot(u6, "twin").path("digest").asText(), "same content, same version");
+    assertTrue(listed(u5).contains(d) && listed(u6).contains(d));
+    // One owner's delete drops only their share.
+    ok(call(u5, "DELETE", "/v1/images/" + d, null, null), 204);
+    error(call(u5, "GET", "/v1/images/" + d, null, null), 404, "IMAGE_UNKNOWN");
+    ok(call(u6, "GET", "/v1/images/" + d, null, null), 200);
+    // A publisher who pushes the same root (they hold every byte of it) publishes it; it is
+    // answered as a new version, so the push says nothing about what was there.
+    HttpResponse<byte[]> root = call(u6, "GET", "/v1/images/" + d + "/root", null, null);
+    ok(root, 200);
+    ok(call(pub, "PUT", "/v1/images/" + d, "application/vnd.cairn.root", root.body()), 201);
+    assertTrue(listed(null).contains(d), "a pushed version is public");
+    ok(call(null, "GET", "/v1/images/" + d + "/disk", null, null), 200);
+    // Published: a plain user may no longer delete it.
+    error(call(u6, "DELETE", "/v1/images/" + d, null, null), 403, "DENIED");
+    ok(call(null, "GET", "/v1/images/" + d, null, null), 200);
   }
 
   @Test
