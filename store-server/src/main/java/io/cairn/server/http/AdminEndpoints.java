@@ -113,17 +113,17 @@ final class AdminEndpoints {
     }
     ImageDigest digest = d.digest();
     io.cairn.server.auth.Principal caller = Authenticator.caller(ex).orElseThrow();
-    Map<io.cairn.id.UserName, Long> owners = store.index().owners(digest);
-    if (!Visibility.maySee(Optional.of(caller), owners)) {
-      throw new io.cairn.error.ImageUnknownException(ref);
-    }
     boolean publisher = io.cairn.server.auth.Access.PUBLISH.allows(caller.role());
-    if (!publisher && owners.isEmpty()) {
-      throw new ApiException(ErrorCode.DENIED, "user " + caller.name() + " may delete only their own untagged"
-          + " snapshots; deleting a published version needs role publisher");
-    }
-    synchronized (store.overlays()) { // as ImageDeleter: no overlay is created on it meanwhile
-      if (!caller.isAdmin() && owners.size() > 1 && owners.containsKey(caller.name())) {
+    synchronized (store.overlays()) { // as ImageDeleter: no overlay is created on it, no owner added, meanwhile
+      Map<io.cairn.id.UserName, Long> owners = store.index().owners(digest);
+      if (!Visibility.maySee(Optional.of(caller), owners)) {
+        throw new io.cairn.error.ImageUnknownException(ref);
+      }
+      if (!publisher && owners.isEmpty()) {
+        throw new ApiException(ErrorCode.DENIED, "user " + caller.name() + " may delete only their own untagged"
+            + " snapshots; deleting a published version needs role publisher");
+      }
+      if (!caller.isAdmin() && owners.size() > 1) {
         store.index().dropOwner(digest, caller.name()); // the other owners keep it
       } else {
         new ImageDeleter(store).delete(digest);

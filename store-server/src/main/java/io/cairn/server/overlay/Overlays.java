@@ -61,7 +61,7 @@ public final class Overlays {
     return limits;
   }
 
-  /** Bytes of data blocks {@code owner}'s overlays hold now, as a quota counts them. */
+  /** What a quota counts for {@code owner} now: their overlays' data blocks plus their private snapshots' charges. */
   public long quotaUsage(UserName owner) {
     try (OverlayStore.View v = store.overlays().view()) {
       return usage(v, owner);
@@ -373,12 +373,15 @@ public final class Overlays {
         store.index().touchPages(idList); // reused pages, too, must outlive a sweep running now
       }
       ImageRoot root = ImageRoot.of(disk.size(), disk.blockSize(), per, idList);
-      // Synced either way: also makes the pages above durable.
-      if (tag.isPresent()) {
-        store.index().commit(root, tag);
-      } else {
-        long charge = rd.overlay().dataBlocks() * store.blockSize().bytes() + root.encoded().length;
-        store.index().commitPrivate(root, owner, charge);
+      // Synced either way: also makes the pages above durable. Under the image deleter's monitor, so
+      // an owner's delete of an identical version cannot remove it under this new owner.
+      synchronized (store.overlays()) {
+        if (tag.isPresent()) {
+          store.index().commit(root, tag);
+        } else {
+          long charge = rd.overlay().dataBlocks() * store.blockSize().bytes() + root.encoded().length;
+          store.index().commitPrivate(root, owner, charge);
+        }
       }
       return root;
     }
