@@ -179,15 +179,7 @@ final class OverlayEndpoints {
       }
       offset = Requests.queryLong(ex, "offset", 0, Long.MAX_VALUE);
     }
-    OverlayRecord r;
-    try {
-      r = overlays.write(owner(ex, caller), name, offset, length, ex.getInputStream());
-    } catch (IOException e) {
-      // The client closed the connection before sending Content-Length bytes: its mistake, and
-      // the write is atomic, so nothing changed (as POST /v1/blocks answers).
-      throw new InvalidInputException("request body ended before its Content-Length of " + length
-          + " bytes; nothing was written (" + e.getMessage() + ")");
-    }
+    OverlayRecord r = overlays.write(owner(ex, caller), name, offset, length, new BodyStream(ex.getInputStream(), length));
     counters.overlayBytesWritten.addAndGet(length);
     ex.getResponseHeaders().put(Headers.ETAG, etag(r));
     Responses.json(ex, 200, json(r, Optional.empty()));
@@ -278,6 +270,43 @@ final class OverlayEndpoints {
     Map<String, Object> m = TagEndpoints.imageJson(root, tag.map(t -> List.of(t.toString())).orElse(List.of()));
     m.put("private", tag.isEmpty() && !images.store().index().owners(root.digest()).isEmpty());
     Responses.json(ex, 201, m);
+  }
+
+  /**
+   * The request body, where a read that fails (the client closed the connection before sending
+   * Content-Length bytes) is the client's mistake, 400 as for {@code POST /v1/blocks}, not a 500.
+   * The write is atomic, so nothing changed.
+   */
+  private static final class BodyStream extends java.io.FilterInputStream {
+    private final long length;
+
+    BodyStream(java.io.InputStream in, long length) {
+      super(in);
+      this.length = length;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (IOException e) {
+        throw ended(e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (IOException e) {
+        throw ended(e);
+      }
+    }
+
+    private InvalidInputException ended(IOException e) {
+      return new InvalidInputException("request body ended before its Content-Length of " + length
+          + " bytes; nothing was written (" + e.getMessage() + ")");
+    }
   }
 
   private static Principal caller(HttpServerExchange ex) {
