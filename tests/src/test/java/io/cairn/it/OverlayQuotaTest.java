@@ -84,7 +84,9 @@ class OverlayQuotaTest {
     Path base = TestDisks.random(dir.resolve("base.raw"), 4L << 20, 2);
     Path data = dir.resolve("data");
     assertEquals(0, Cli.run("import", base.toString(), "--name", "q:base", "--data", data.toString()).exit());
-    try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"))) {
+    Path big = TestDisks.random(dir.resolve("big.raw"), 16L << 20, 3);
+    assertEquals(0, Cli.run("import", big.toString(), "--name", "q:big", "--data", data.toString()).exit());
+    try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"), "--max-overlay-size", "8M")) {
       String carol = Overlays.addUser(data, "carol", "user");
       assertEquals(0, Cli.run("user", "quota", "carol", "1M", "--data", data.toString()).exit());
       Cli.Result bad = Cli.run("user", "quota", "carol", "1.5M", "--data", data.toString());
@@ -92,8 +94,16 @@ class OverlayQuotaTest {
       Random rnd = new Random(5);
       try (CairnClient c = Overlays.client(server, carol)) {
         OverlayClient ov = c.overlays();
+        // The size limit: a base larger than an overlay may be, and a resize past it, are 413.
+        CairnException tooBig = assertThrows(CairnException.class,
+            () -> ov.create(OverlayName.of("big"), ImageRef.parse("q:big")));
+        assertEquals(ErrorCode.TOO_LARGE, tooBig.code(), tooBig.getMessage());
+        assertEquals(0, ov.list().size(), "a refused create made an overlay");
         OverlayName vm = OverlayName.of("loop");
         ov.create(vm, ImageRef.parse("q:base"));
+        CairnException past = assertThrows(CairnException.class, () -> ov.resize(vm, (8L << 20) + 1, false));
+        assertEquals(ErrorCode.TOO_LARGE, past.code(), past.getMessage());
+        assertEquals(4L << 20, ov.info(vm).size());
         byte[] mib = new byte[1 << 20];
         rnd.nextBytes(mib);
         ov.write(vm, 0, mib, 0, mib.length);
