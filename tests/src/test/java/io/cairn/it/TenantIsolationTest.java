@@ -182,6 +182,26 @@ class TenantIsolationTest {
   }
 
   @Test
+  void deletingAHeldVersion_namesOnlyTheCallersOwnOverlays() throws Exception {
+    createOverlay(pub, "held", "t:base");
+    createOverlay(u2, "u2-held", "t:base");
+    String base = ok(call(pub, "GET", "/v1/images/t:base", null, null), 200).path("digest").asText();
+    HttpResponse<byte[]> r = call(pub, "DELETE", "/v1/images/" + base, null, null);
+    error(r, 409, "CONFLICT");
+    JsonNode detail = Http.json(r).path("detail");
+    assertEquals("[\"pub/held\"]", detail.path("overlays").toString(), detail.toString());
+    assertTrue(detail.path("overlayCount").asInt() >= 2, detail.toString());
+    assertFalse(new String(r.body()).contains("u2/"), new String(r.body()));
+    // An admin is told every holder by name.
+    HttpResponse<byte[]> a = call(server.token(), "DELETE", "/v1/images/" + base, null, null);
+    error(a, 409, "CONFLICT");
+    assertTrue(Http.json(a).path("detail").path("overlays").size() >= 2, new String(a.body()));
+    ok(call(null, "GET", "/v1/images/t:base", null, null), 200);
+    ok(call(pub, "DELETE", "/v1/overlays/held", null, null), 204);
+    ok(call(u2, "DELETE", "/v1/overlays/u2-held", null, null), 204);
+  }
+
+  @Test
   void resizeBeyondTheMaximum_is413_andChangesNothing() throws Exception {
     createOverlay(u3, "big", "t:base");
     long gen = ok(call(u3, "GET", "/v1/overlays/big", null, null), 200).path("generation").asLong();

@@ -126,11 +126,33 @@ final class AdminEndpoints {
       if (!caller.isAdmin() && owners.size() > 1) {
         store.index().dropOwner(digest, caller.name()); // the other owners keep it
       } else {
-        new ImageDeleter(store).delete(digest);
+        try {
+          new ImageDeleter(store).delete(digest);
+        } catch (ImageDeleter.HeldException e) {
+          throw caller.isAdmin() ? e : redacted(e, caller.name());
+        }
         diskCache.drop(digest);
       }
     }
     counters.storeGeneration.incrementAndGet();
     ex.setStatusCode(204);
+  }
+
+  /**
+   * The 409 as a non-admin sees it: tags are public, but the names of other users' overlays are
+   * not (overlay names are private like the overlays), so only the caller's own are named.
+   */
+  private static ApiException redacted(ImageDeleter.HeldException e, io.cairn.id.UserName caller) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> d = (Map<String, Object>) e.detail();
+    java.util.List<?> all = (java.util.List<?>) d.get("overlays");
+    java.util.List<String> own = all.stream().map(String::valueOf).filter(o -> o.startsWith(caller.value() + "/")).toList();
+    Map<String, Object> detail = new LinkedHashMap<>();
+    detail.put("tags", d.get("tags"));
+    detail.put("overlays", own);
+    detail.put("overlayCount", all.size());
+    return new ApiException(ErrorCode.CONFLICT, "image is still held by " + ((java.util.List<?>) d.get("tags")).size()
+        + " tags and " + all.size() + " overlays" + (own.isEmpty() ? "" : " (yours: " + String.join(", ", own) + ")")
+        + "; remove those tags and overlays first", detail, Map.of());
   }
 }
