@@ -61,6 +61,14 @@ final class ServeCommand implements Callable<Integer> {
       java.util.logging.Logger.getLogger("io.undertow"), java.util.logging.Logger.getLogger("org.xnio"),
       java.util.logging.Logger.getLogger("org.jboss")};
 
+  private io.cairn.server.overlay.OverlayLimits overlayLimits() {
+    try {
+      return new io.cairn.server.overlay.OverlayLimits(io.cairn.cli.Sizes.parse(maxOverlaySize), maxOverlays);
+    } catch (IllegalArgumentException e) {
+      throw new io.cairn.error.InvalidInputException(e.getMessage()); // a mistyped flag, not a bug
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     for (java.util.logging.Logger l : QUIET) {
@@ -73,8 +81,7 @@ final class ServeCommand implements Callable<Integer> {
       firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
       server = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
           .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead)
-          .overlayLimits(new io.cairn.server.overlay.OverlayLimits(io.cairn.cli.Sizes.parse(maxOverlaySize), maxOverlays))
-          .start();
+          .overlayLimits(overlayLimits()).start();
     } catch (RuntimeException e) {
       s.close();
       throw e;
