@@ -30,6 +30,8 @@ public enum ErrorCode {
   ID_INVALID(400),
   /** No overlay of that name for this caller (another user's overlay is reported the same way). */
   OVERLAY_UNKNOWN(404),
+  /** The owner already has as many overlays as the server allows one user ({@code --max-overlays}). */
+  OVERLAY_LIMIT(409),
   /** A write past an overlay's end, or a shrink without force. */
   OUT_OF_BOUNDS(416),
   /** The write would take the owner past their quota of unique overlay bytes. */

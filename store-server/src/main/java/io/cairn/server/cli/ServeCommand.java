@@ -88,6 +88,15 @@ final class ServeCommand implements Callable<Integer> {
           + " buffers; the launcher sets -Xmx from it (env CAIRN_MEMORY; default: ${DEFAULT-VALUE}).")
   String memory;
 
+  @Option(names = "--max-overlay-size", paramLabel = "SIZE", defaultValue = "2T",
+      description = "Largest virtual size of an overlay; creating or resizing one beyond it gets 413"
+          + " (default: ${DEFAULT-VALUE}).")
+  String maxOverlaySize;
+
+  @Option(names = "--max-overlays", paramLabel = "N", defaultValue = "64",
+      description = "Most overlays one user may have; creating another gets 409 OVERLAY_LIMIT (default: ${DEFAULT-VALUE}).")
+  int maxOverlays;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -132,6 +141,14 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  private io.cairn.server.overlay.OverlayLimits overlayLimits() {
+    try {
+      return new io.cairn.server.overlay.OverlayLimits(io.cairn.cli.Sizes.parse(maxOverlaySize), maxOverlays);
+    } catch (IllegalArgumentException e) {
+      throw new io.cairn.error.InvalidInputException(e.getMessage()); // a mistyped flag, not a bug
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     for (java.util.logging.Logger l : QUIET) {
@@ -152,7 +169,7 @@ final class ServeCommand implements Callable<Integer> {
       CairnServer.Builder b = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
           .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead)
           .idleTimeout(Duration.ofSeconds(idleTimeout)).bodyMinRate(io.cairn.cli.Sizes.parse(bodyMinRate))
-          .clientRequests(clientRequests);
+          .clientRequests(clientRequests).overlayLimits(overlayLimits());
       tls.ifPresent(b::tls);
       if (adminWorkers != null) {
         b.adminWorkers(adminWorkers);

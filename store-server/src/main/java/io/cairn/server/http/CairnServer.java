@@ -60,7 +60,8 @@ public final class CairnServer {
         counters.overlayBytesWritten);
     UserRegistry users = b.users;
     Overlays overlays = new Overlays(images,
-        owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
+        owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()),
+        b.overlayLimits);
     streamer = new DiskStreamer(images);
     ApiRouter router = routes(images, overlays, diskCache, streamer, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics, limits,
@@ -136,7 +137,7 @@ public final class CairnServer {
     // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
     // even a malformed one like "sha256:", answered 405 instead of the GET's status.
     r.item("images", "ref", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
-        .on("PUT", PUBLISH, index::commit).on("DELETE", PUBLISH, admin::deleteImage);
+        .on("PUT", PUBLISH, index::commit).on("DELETE", USER, admin::deleteImage); // owners delete their snapshots
     r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
     r.exact("admin/verify").on("POST", ADMIN, (ex, p) -> admin.verify(ex));
     r.item("images", "ref", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
@@ -146,7 +147,7 @@ public final class CairnServer {
     r.prefixedName("tags", "tag").on("GET", READ, tags::get).on("PUT", PUBLISH, tags::put).on("DELETE", PUBLISH, tags::delete);
     SignatureEndpoints signatures = new SignatureEndpoints(images);
     r.prefixedName("signatures", "tag").on("GET", READ, signatures::list).on("PUT", PUBLISH, signatures::put);
-    OverlayEndpoints ov = new OverlayEndpoints(overlays, disk, images.store().index(), maxBody, counters);
+    OverlayEndpoints ov = new OverlayEndpoints(overlays, disk, images, maxBody, counters);
     r.exact("overlays").on("GET", USER, (ex, p) -> ov.list(ex)).on("POST", USER, (ex, p) -> ov.create(ex));
     r.item("overlays", "name", "").on("GET", USER, ov::info).on("DELETE", USER, ov::delete);
     r.item("overlays", "name", "disk").on("GET", USER, ov::readDisk).on("HEAD", USER, ov::readDisk)
@@ -239,6 +240,7 @@ public final class CairnServer {
     private long bodyMinRate = 32 * 1024;
     private int clientRequests = 8;
     private java.util.OptionalInt adminWorkers = java.util.OptionalInt.empty();
+    private io.cairn.server.overlay.OverlayLimits overlayLimits = io.cairn.server.overlay.OverlayLimits.DEFAULT;
 
     private Builder(Store store) {
       this.store = store;
@@ -248,6 +250,12 @@ public final class CairnServer {
     /** Lets requests without a token read templates (never overlays); off by default. */
     public Builder anonymousRead(boolean on) {
       this.anonymousRead = on;
+      return this;
+    }
+
+    /** The largest overlay and the most overlays one user may have (default {@link io.cairn.server.overlay.OverlayLimits#DEFAULT}). */
+    public Builder overlayLimits(io.cairn.server.overlay.OverlayLimits limits) {
+      this.overlayLimits = limits;
       return this;
     }
 

@@ -34,9 +34,10 @@ final class DiskEndpoint {
 
   void get(HttpServerExchange ex, String refText) throws IOException {
     ImageRef ref = ImageRef.parse(refText);
-    ImageDigest digest = images.resolve(ref);
+    Visibility.Seen seen = Visibility.resolve(images, ex, ref); // a private snapshot: its owners only
+    ImageDigest digest = seen.digest();
     ImageRoot root = images.root(digest);
-    Responses.imageCaching(ex, ref, digest);
+    Visibility.caching(ex, ref, seen);
     serve(ex, DiskMap.of(images, root), Responses.etag(digest), Optional.of(digest));
   }
 

@@ -129,6 +129,18 @@ final class Requests {
     return v == null || v.isEmpty() ? null : v.getFirst();
   }
 
+  /** A boolean query parameter: exactly {@code true} or {@code false}, or {@code dflt} when absent. */
+  static boolean queryBoolean(HttpServerExchange ex, String name, boolean dflt) {
+    String s = query(ex, name);
+    if (s == null || s.isEmpty()) {
+      return dflt;
+    }
+    if (s.equals("true") || s.equals("false")) {
+      return s.equals("true");
+    }
+    throw new InvalidInputException("query parameter " + name + " must be true or false, got '" + s + "'");
+  }
+
   /** A non-negative long query parameter within [0, max], or {@code dflt} when absent. */
   static long queryLong(HttpServerExchange ex, String name, long dflt, long max) {
     String s = query(ex, name);

@@ -199,6 +199,26 @@ final class GatedStores {
     }
 
     @Override
+    public boolean commitPrivate(ImageRoot root, io.cairn.id.UserName owner, long bytes) {
+      return in(gate, () -> d.commitPrivate(root, owner, bytes));
+    }
+
+    @Override
+    public java.util.Map<io.cairn.id.UserName, Long> owners(ImageDigest digest) {
+      return in(gate, () -> d.owners(digest));
+    }
+
+    @Override
+    public java.util.Map<ImageDigest, java.util.Map<io.cairn.id.UserName, Long>> privateImages() {
+      return in(gate, d::privateImages);
+    }
+
+    @Override
+    public void dropOwner(ImageDigest digest, io.cairn.id.UserName owner) {
+      run(gate, () -> d.dropOwner(digest, owner));
+    }
+
+    @Override
     public Optional<TagEntry> tag(Tag tag) {
       return in(gate, () -> d.tag(tag));
     }

@@ -30,7 +30,8 @@ import org.rocksdb.WriteOptions;
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
  * (counters, merged with {@code uint64add}), {@code overlays} (owner 0 name → overlay record),
  * {@code profiles} (overlay id, block number → block id), {@code quarantine} and
- * {@code signatures} (name 0 tag 0 key id → signature). Format-1 stores also have {@code blocks}
+ * {@code signatures} (name 0 tag 0 key id → signature), {@code owners} (digest, owner → charged
+ * bytes: the owners of a private snapshot). Format-1 stores also have {@code blocks}
  * (block id → bytes) until {@link BlockLayoutMigration} has emptied and dropped it.
  */
 final class RocksBackend implements AutoCloseable {
@@ -39,7 +40,7 @@ final class RocksBackend implements AutoCloseable {
   }
 
   private static final List<String> FAMILIES = List.of("default", "block_data", "pages", "images", "tags", "meta", "block_keys",
-      "overlays", "profiles", "quarantine", "signatures");
+      "overlays", "profiles", "quarantine", "signatures", "owners");
   /** Format 1's hash-keyed block values; present only until the store is migrated. */
   static final String LEGACY_BLOCKS = "blocks";
   static final byte[] EMPTY = new byte[0];
@@ -73,6 +74,11 @@ final class RocksBackend implements AutoCloseable {
   final ColumnFamilyHandle quarantine;
   /** Name 0 tag 0 key id (8 bytes) → a publisher's signature of the digest under that tag. */
   final ColumnFamilyHandle signatures;
+  /**
+   * Image digest (32 bytes) + owner name → bytes charged to that owner's quota (u64 BE). An image
+   * version with entries here is a private snapshot, visible only to those owners (and admins).
+   */
+  final ColumnFamilyHandle owners;
   /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
   final WriteOptions logged = new WriteOptions();
   /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
@@ -144,6 +150,7 @@ final class RocksBackend implements AutoCloseable {
     quarantine = handle("quarantine");
     // Stores made before signed tags get the family on open (create_missing_column_families).
     signatures = handle("signatures");
+    owners = handle("owners"); // older stores get it on open, empty: all their images are public
     legacyBlocks = names.contains(LEGACY_BLOCKS) ? handle(LEGACY_BLOCKS) : null;
   }
 
