@@ -289,6 +289,8 @@ final class OverlayEndpoints {
     public int read() throws IOException {
       try {
         return super.read();
+      } catch (BodyDeadline.TooSlow | org.xnio.channels.ReadTimeoutException e) {
+        throw e; // still sending, too slowly: ErrorMapper answers 408, not "ended early"
       } catch (IOException e) {
         throw ended(e);
       }
@@ -298,6 +300,8 @@ final class OverlayEndpoints {
     public int read(byte[] b, int off, int len) throws IOException {
       try {
         return super.read(b, off, len);
+      } catch (BodyDeadline.TooSlow | org.xnio.channels.ReadTimeoutException e) {
+        throw e; // still sending, too slowly: ErrorMapper answers 408, not "ended early"
       } catch (IOException e) {
         throw ended(e);
       }
