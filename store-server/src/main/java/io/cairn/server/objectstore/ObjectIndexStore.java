@@ -42,6 +42,7 @@ import java.util.function.Consumer;
 public final class ObjectIndexStore implements IndexStore {
   /** Pending pages are packed and stored at this size even without a commit: bounds memory. */
   static final long PAGE_FLUSH_BYTES = 8 << 20;
+  static final int COMPACT_EVERY = 16;
 
   private final ObjectStore store;
   private final MutationLog log;
@@ -176,7 +177,17 @@ public final class ObjectIndexStore implements IndexStore {
     store.put(ObjectKeys.root(root.digest()), r, 0, r.length);
     if (tag.isPresent()) {
       CasRegister reg = register(tag.get());
-      reg.compareAndSet(reg.read(), root.digest().toRaw());
+      compactNow(reg, reg.compareAndSet(reg.read(), root.digest().toRaw()));
+    }
+  }
+
+  /**
+   * Every {@value #COMPACT_EVERY}th move of a register deletes its old entries, so listing tags and
+   * reading a register stay a LIST of a few keys however often a tag moves.
+   */
+  static void compactNow(CasRegister reg, CasRegister.Version moved) {
+    if (moved.seq() % COMPACT_EVERY == 0) {
+      reg.compact();
     }
   }
 

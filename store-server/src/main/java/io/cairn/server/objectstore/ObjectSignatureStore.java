@@ -44,7 +44,7 @@ public final class ObjectSignatureStore implements SignatureStore {
       CasRegister.Version v = reg.read();
       try {
         // The create-only PUT of the register's next entry is the point the signature is durable.
-        reg.compareAndSet(v, encode(s, System.currentTimeMillis()));
+        ObjectIndexStore.compactNow(reg, reg.compareAndSet(v, encode(s, System.currentTimeMillis())));
         return v.value().isEmpty();
       } catch (CasConflictException e) {
         if (i == TRIES) {
