@@ -179,6 +179,72 @@ public final class ObjectIndexStore implements IndexStore {
       CasRegister reg = register(tag.get());
       compactNow(reg, reg.compareAndSet(reg.read(), root.digest().toRaw()));
     }
+    // Published: its owner records go. After the root and the tag, so a crash in between leaves
+    // the version private (a retried push publishes it), never public and still charged.
+    owners(root.digest()).keySet().forEach(u -> store.delete(ownerKey(root.digest(), u)));
+  }
+
+  /**
+   * The owner record is written before the root: a crash in between leaves a record that names no
+   * root (nothing reads it), never a root without owners, which would be public.
+   */
+  @Override
+  public boolean commitPrivate(ImageRoot root, io.cairn.id.UserName owner, long bytes) {
+    if (this.root(root.digest()).isPresent() && owners(root.digest()).isEmpty()) {
+      return false; // public already: a snapshot equal to a published version adds nothing
+    }
+    byte[] charged = java.nio.ByteBuffer.allocate(8).putLong(bytes).array();
+    store.put(ownerKey(root.digest(), owner), charged, 0, charged.length);
+    byte[] r = root.encoded();
+    store.put(ObjectKeys.root(root.digest()), r, 0, r.length);
+    return true;
+  }
+
+  @Override
+  public Map<io.cairn.id.UserName, Long> owners(ImageDigest digest) {
+    Map<io.cairn.id.UserName, Long> out = new java.util.TreeMap<>(
+        java.util.Comparator.comparing(io.cairn.id.UserName::value));
+    String dir = ObjectKeys.ownersOf(digest);
+    store.forEach(dir, Optional.empty(), o -> {
+      try {
+        out.put(io.cairn.id.UserName.of(o.key().substring(dir.length())),
+            java.nio.ByteBuffer.wrap(store.readAll(o.key())).getLong());
+      } catch (ObjectNotFoundException e) {
+        // Dropped since the listing: not an owner any more.
+      }
+    });
+    return out;
+  }
+
+  @Override
+  public Map<ImageDigest, Map<io.cairn.id.UserName, Long>> privateImages() {
+    Map<ImageDigest, Map<io.cairn.id.UserName, Long>> out = new java.util.HashMap<>();
+    TreeSet<String> digests = new TreeSet<>();
+    store.forEach(ObjectKeys.OWNERS, Optional.empty(), o -> {
+      String rest = o.key().substring(ObjectKeys.OWNERS.length());
+      if (rest.length() > 65 && rest.charAt(64) == '/') {
+        digests.add(rest.substring(0, 64));
+      }
+    });
+    for (String hex : digests) {
+      ImageDigest d = ImageDigest.fromRaw(HexFormat.of().parseHex(hex));
+      if (root(d).isPresent()) { // a record whose root was never written names nothing
+        Map<io.cairn.id.UserName, Long> o = owners(d);
+        if (!o.isEmpty()) {
+          out.put(d, o);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void dropOwner(ImageDigest digest, io.cairn.id.UserName owner) {
+    store.delete(ownerKey(digest, owner));
+  }
+
+  private static String ownerKey(ImageDigest d, io.cairn.id.UserName owner) {
+    return ObjectKeys.ownersOf(d) + owner.value();
   }
 
   /**
@@ -298,5 +364,6 @@ public final class ObjectIndexStore implements IndexStore {
   @Override
   public void deleteImage(ImageDigest digest) {
     store.delete(ObjectKeys.root(digest));
+    owners(digest).keySet().forEach(u -> store.delete(ownerKey(digest, u)));
   }
 }

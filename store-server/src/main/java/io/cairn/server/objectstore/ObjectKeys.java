@@ -20,8 +20,14 @@ final class ObjectKeys {
   static final String TAGS = "tags/";
   static final String SIGNATURES = "signatures/";
   static final String LOG = "log/";
+  /** {@code owners/<digest hex>/<user>}: one owner of a private snapshot; 8-byte big-endian bytes charged. */
+  static final String OWNERS = "owners/";
 
   private ObjectKeys() {}
+
+  static String ownersOf(ImageDigest d) {
+    return OWNERS + d.toHex() + "/";
+  }
 
   static String root(ImageDigest d) {
     return ROOTS + d.toHex();

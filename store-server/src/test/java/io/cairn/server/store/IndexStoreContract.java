@@ -164,4 +164,42 @@ public abstract class IndexStoreContract extends StoreContractSupport {
     store.index().forEachPage(seen::add);
     assertEquals(List.of(p.id()), seen);
   }
+
+  @Test
+  void commitPrivate_whenNew_ownedAndChargedUntilACommitPublishesIt() {
+    io.cairn.id.UserName carol = io.cairn.id.UserName.of("carol");
+    io.cairn.id.UserName dave = io.cairn.id.UserName.of("dave");
+    IndexPage p = page(0, 7);
+    insert(0, p.count());
+    store.index().putPages(List.of(p));
+    ImageRoot r = root(p);
+    assertTrue(store.index().commitPrivate(r, carol, 4096));
+    assertTrue(store.index().commitPrivate(r, dave, 8192));
+    assertArrayEquals(r.encoded(), store.index().root(r.digest()).orElseThrow().encoded());
+    assertEquals(java.util.Map.of(carol, 4096L, dave, 8192L), store.index().owners(r.digest()));
+    assertEquals(java.util.Map.of(r.digest(), java.util.Map.of(carol, 4096L, dave, 8192L)),
+        store.index().privateImages());
+    store.index().dropOwner(r.digest(), dave);
+    assertEquals(java.util.Map.of(carol, 4096L), store.index().owners(r.digest()));
+    store.index().commit(r, Optional.of(WEB));
+    assertEquals(java.util.Map.of(), store.index().owners(r.digest()));
+    assertEquals(java.util.Map.of(), store.index().privateImages());
+    // Public now: a snapshot with the same bytes owns nothing.
+    assertFalse(store.index().commitPrivate(r, carol, 4096));
+    assertEquals(java.util.Map.of(), store.index().owners(r.digest()));
+  }
+
+  @Test
+  void deleteImage_whenPrivate_removesRootAndOwners() {
+    io.cairn.id.UserName carol = io.cairn.id.UserName.of("carol");
+    IndexPage p = page(3, 9);
+    insert(3, p.count());
+    store.index().putPages(List.of(p));
+    ImageRoot r = root(p);
+    store.index().commitPrivate(r, carol, 100);
+    store.index().deleteImage(r.digest());
+    assertEquals(Optional.empty(), store.index().root(r.digest()));
+    assertEquals(java.util.Map.of(), store.index().owners(r.digest()));
+    assertEquals(java.util.Map.of(), store.index().privateImages());
+  }
 }
