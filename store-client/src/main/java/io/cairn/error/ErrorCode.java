@@ -49,7 +49,9 @@ public enum ErrorCode {
   /** The caller has too many requests in flight (per user, or per address without a token); retry later. */
   TOO_MANY_REQUESTS(429),
   /** The request body arrived too slowly (below the server's minimum rate) or stalled; nothing was stored. */
-  REQUEST_TIMEOUT(408);
+  REQUEST_TIMEOUT(408),
+  /** The operation exists only for the embedded store so far (e.g. garbage collection on a bucket store). */
+  NOT_SUPPORTED(501);
 
   private final int httpStatus;
 

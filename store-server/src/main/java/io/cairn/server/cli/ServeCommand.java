@@ -211,7 +211,7 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("cairn: add more users with: cairn user add NAME --role user|publisher|admin --data "
           + store.dataDir());
     }
-    System.out.println("cairn: serving store " + store.dataDir() + " on " + url);
+    System.out.println("cairn: serving store " + store.describe() + " on " + url);
     tls.ifPresent(t -> System.out.println("cairn: TLS certificate " + t.describeServed()));
     System.out.println("cairn: try: curl -H \"Authorization: Bearer $CAIRN_TOKEN\" " + url + "/v1/images");
     System.out.flush();

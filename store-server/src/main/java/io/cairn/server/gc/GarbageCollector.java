@@ -49,6 +49,8 @@ public final class GarbageCollector {
   }
 
   public GcReport run(Duration grace) {
+    // Across servers a sweep could delete what another server's publish just referenced.
+    store.requireEmbedded("garbage collection");
     long t0 = System.currentTimeMillis();
     GcGuard guard = store.gcGuard();
     long startMillis;

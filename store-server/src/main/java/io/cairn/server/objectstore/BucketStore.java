@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
 import java.util.Optional;
 
 /**
- * A Cairn store in a bucket: blocks, index and signatures over one {@link ObjectStore}, as {@link
+ * A Cairn store in a bucket: blocks, index, signatures and overlays over one {@link ObjectStore}, as {@link
  * io.cairn.server.store.Store} is one over a data directory. Any number of instances, in any number
  * of processes, may open one bucket at once; they coordinate through create-only writes only. The
  * bucket's {@code format} object fixes the format version and block size (written create-only by
@@ -27,6 +27,7 @@ public final class BucketStore {
   private final ObjectBlockStore blocks;
   private final ObjectIndexStore index;
   private final ObjectSignatureStore signatures;
+  private final ObjectOverlayStore overlays;
   private final long openMillis;
 
   private BucketStore(ObjectStore store, BlockSize blockSize, PackWriter.Options packOptions) {
@@ -44,6 +45,7 @@ public final class BucketStore {
     });
     Runnable poll = log::poll;
     this.signatures = new ObjectSignatureStore(store);
+    this.overlays = new ObjectOverlayStore(store, blockSize);
     this.blocks = b[0] = new ObjectBlockStore(store, blockSize, packOptions, log, poll);
     this.index = x[0] = new ObjectIndexStore(store, log, poll, signatures);
     blocks.ids.refresh(blocks.ids.generation());
@@ -99,6 +101,10 @@ public final class BucketStore {
 
   public SignatureStore signatures() {
     return signatures;
+  }
+
+  public io.cairn.server.store.OverlayStore overlays() {
+    return overlays;
   }
 
   /** How long {@link #open} took to list the packs and read their indexes and the log. */

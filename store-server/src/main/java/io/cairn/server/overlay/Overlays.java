@@ -220,8 +220,7 @@ public final class Overlays {
         }
         ins.writeBuffered();
         OverlayRecord next = r.next(r.size(), r.visibleBaseBlocks(), r.dataBlocks() + dataDelta);
-        store.overlays().commit(next, new ProfileChange(Long.MAX_VALUE, set, unset));
-        return next;
+        return store.overlays().commit(next, new ProfileChange(Long.MAX_VALUE, set, unset));
       }
     });
   }
@@ -235,8 +234,7 @@ public final class Overlays {
       checkSize(newSize);
       if (newSize >= r.size()) {
         OverlayRecord next = r.next(newSize, r.visibleBaseBlocks(), r.dataBlocks());
-        store.overlays().commit(next, ProfileChange.none());
-        return next;
+        return store.overlays().commit(next, ProfileChange.none());
       }
       if (!force) {
         throw new CairnException(ErrorCode.OUT_OF_BOUNDS, "shrinking " + name + " from " + r.size() + " to " + newSize
@@ -270,8 +268,7 @@ public final class Overlays {
       BlockId oldLast = tail != 0 ? v.profile(r.id(), blocks - 1, blocks).get(blocks - 1) : null;
       long lastDelta = tail == 0 ? 0 : (set.get(blocks - 1).isZero() ? 0 : 1) - (oldLast != null && !oldLast.isZero() ? 1 : 0);
       OverlayRecord next = r.next(newSize, visible, r.dataBlocks() - dropped + lastDelta);
-      store.overlays().commit(next, new ProfileChange(blocks, set, unset));
-      return next;
+      return store.overlays().commit(next, new ProfileChange(blocks, set, unset));
     });
   }
 
@@ -281,8 +278,7 @@ public final class Overlays {
       ImageRoot base = images.root(r.base());
       OverlayRecord next = new OverlayRecord(r.id(), r.owner(), r.name(), r.base(), base.size(), base.blockCount(),
           r.generation() + 1, r.createdMillis(), 0);
-      store.overlays().commit(next, new ProfileChange(0, new TreeMap<>(), List.of()));
-      return next;
+      return store.overlays().commit(next, new ProfileChange(0, new TreeMap<>(), List.of()));
     });
   }
 

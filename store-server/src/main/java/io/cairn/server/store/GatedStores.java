@@ -294,8 +294,8 @@ final class GatedStores {
     }
 
     @Override
-    public void commit(OverlayRecord updated, ProfileChange change) {
-      run(gate, () -> d.commit(updated, change));
+    public OverlayRecord commit(OverlayRecord updated, ProfileChange change) {
+      return in(gate, () -> d.commit(updated, change));
     }
 
     @Override

@@ -23,9 +23,12 @@ public interface OverlayStore {
   /**
    * Applies {@code change} to the profile and stores {@code updated} in one synced write: after a
    * crash either all of it is there or none. Blocks it names must have been handed to the block
-   * store first (the synced write also makes those earlier logged writes durable).
+   * store first (the synced write also makes those earlier logged writes durable). Returns the
+   * record stored: {@code updated}, or, on a store that several servers write (a bucket), the
+   * change applied on top of a newer version another server committed meanwhile (then with the
+   * generation after that version's).
    */
-  void commit(OverlayRecord updated, ProfileChange change);
+  OverlayRecord commit(OverlayRecord updated, ProfileChange change);
 
   /** Removes the overlay and its profile. */
   void delete(OverlayRecord overlay);

@@ -56,7 +56,7 @@ final class RocksOverlayStore implements OverlayStore {
   }
 
   @Override
-  public void commit(OverlayRecord updated, ProfileChange change) {
+  public OverlayRecord commit(OverlayRecord updated, ProfileChange change) {
     try (WriteBatch b = new WriteBatch()) {
       if (change.clearFrom() != Long.MAX_VALUE) {
         b.deleteRange(rocks.profiles, Keys.profile(updated.id(), change.clearFrom()), Keys.profile(updated.id() + 1, 0));
@@ -71,6 +71,7 @@ final class RocksOverlayStore implements OverlayStore {
       // Synced: the write is acknowledged after this returns, and the sync also covers the logged
       // block writes that preceded it, so no profile entry can outlive its block in a crash.
       rocks.write(b, rocks.synced);
+      return updated; // callers serialize changes to one overlay, so it is based on the latest
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("write an overlay", e);
     }

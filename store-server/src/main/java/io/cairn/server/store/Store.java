@@ -8,20 +8,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import io.cairn.server.objects.ObjectStore;
+import io.cairn.server.objectstore.BucketStore;
 
 /**
- * An open Cairn data directory: {@code store.json} (format header) and {@code rocksdb/}. Only one
- * process may have a store open; a second gets {@link ErrorCode#STORE_LOCKED}.
+ * An open Cairn store, on one of two backends. Embedded: a data directory with {@code store.json}
+ * (format header) and {@code rocksdb/}; only one process may have it open, a second gets {@link
+ * ErrorCode#STORE_LOCKED}. Bucket ({@link #openBucket}): everything durable in an S3 bucket, which
+ * any number of servers may open at once; the data directory then holds caches only. Callers see
+ * the same four seams either way; the few operations that exist only for RocksDB say so.
  */
 public final class Store implements AutoCloseable {
   private final Path dataDir;
   private final StoreHeader header;
-  private final RocksBackend rocks;
-  private final RocksBlockStore blocks;
-  private final RocksIndexStore index;
-  private final RocksOverlayStore overlays;
-  private final RocksSignatureStore signatures;
-  private final GcGuard guard = new GcGuard();
+  /** Empty for a bucket store. */
+  private final Optional<RocksBackend> rocks;
+  /** Empty for an embedded store. */
+  private final Optional<ObjectStore> bucket;
+  private final BlockStore blocks;
+  private final IndexStore index;
+  private final OverlayStore overlays;
+  private final SignatureStore signatures;
+  private final GcGuard guard;
   /** Every call through the accessors below passes it, so {@link #close()} never frees RocksDB under a reader. */
   private final StoreGate gate = new StoreGate();
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -31,14 +39,23 @@ public final class Store implements AutoCloseable {
   private final SignatureStore gatedSignatures;
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
+    this(dataDir, header, Optional.of(rocks), Optional.empty(), new GcGuard(), g -> new RocksBlockStore(rocks,
+        header.blockSize(), g), new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks));
+  }
+
+  private Store(Path dataDir, StoreHeader header, Optional<RocksBackend> rocks, Optional<ObjectStore> bucket,
+      GcGuard guard, java.util.function.Function<GcGuard, BlockStore> blocks, IndexStore index, OverlayStore overlays,
+      SignatureStore signatures) {
     this.dataDir = dataDir;
     this.header = header;
     this.rocks = rocks;
-    this.blocks = new RocksBlockStore(rocks, header.blockSize(), guard);
-    this.index = new RocksIndexStore(rocks);
-    this.overlays = new RocksOverlayStore(rocks);
-    this.signatures = new RocksSignatureStore(rocks);
-    this.gatedBlocks = new GatedStores.Blocks(blocks, gate);
+    this.bucket = bucket;
+    this.guard = guard;
+    this.blocks = blocks.apply(guard);
+    this.index = index;
+    this.overlays = overlays;
+    this.signatures = signatures;
+    this.gatedBlocks = new GatedStores.Blocks(this.blocks, gate);
     this.gatedIndex = new GatedStores.Index(index, gate);
     this.gatedOverlays = new GatedStores.Overlays(overlays, gate);
     this.gatedSignatures = new GatedStores.Signatures(signatures, gate);
@@ -91,9 +108,10 @@ public final class Store implements AutoCloseable {
    * header is rewritten repeats the (idempotent) migration on the next open.
    */
   private Store upgrade() throws IOException {
+    RocksBackend rocks = this.rocks.orElseThrow();
     try {
       if (rocks.legacyBlocks != null) {
-        long moved = BlockLayoutMigration.run(rocks, blocks);
+        long moved = BlockLayoutMigration.run(rocks, rawBlocks());
         // Once per store, and operators should know why the first start took longer.
         System.err.println("cairn: moved " + moved + " blocks of store " + dataDir + " to the format-"
             + StoreHeader.FORMAT_VERSION + " layout (blocks in insertion order)");
@@ -135,9 +153,49 @@ public final class Store implements AutoCloseable {
     return gatedSignatures;
   }
 
-  /** The block store without the gate, for test hooks in this package. */
+  /** The embedded block store without the gate, for test hooks and migration in this package. */
   RocksBlockStore rawBlocks() {
-    return blocks;
+    return (RocksBlockStore) blocks;
+  }
+
+  /**
+   * Opens (or creates, with {@code blockSize}, default 4 KiB) the store in {@code bucket}, as
+   * {@link BucketStore} lays it out. {@code localDir} holds caches only (the disk cache); it may
+   * be empty, and any number of servers may open one bucket at once.
+   */
+  public static Store openBucket(ObjectStore bucket, Path localDir, Optional<BlockSize> blockSize) {
+    try {
+      Files.createDirectories(localDir);
+    } catch (IOException e) {
+      throw new StoreException(ErrorCode.STORE_FORMAT, "cannot create " + localDir + ": " + e, e);
+    }
+    BucketStore b = BucketStore.open(bucket, blockSize);
+    return new Store(localDir, new StoreHeader(StoreHeader.FORMAT_VERSION, b.blockSize()), Optional.empty(),
+        Optional.of(bucket), new GcGuard(), g -> b.blocks(), b.index(), b.overlays(), b.signatures());
+  }
+
+  /** The bucket this store lives in, or empty for an embedded (RocksDB) store. */
+  public Optional<ObjectStore> bucket() {
+    return bucket;
+  }
+
+  /**
+   * Refuses {@code what} on a bucket store with {@link ErrorCode#NOT_SUPPORTED}: for admin
+   * operations that exist only for the embedded store so far (garbage collection across servers
+   * needs the grace rule of docs/scale-out.md first).
+   */
+  public void requireEmbedded(String what) {
+    if (bucket.isPresent()) {
+      throw new StoreException(ErrorCode.NOT_SUPPORTED, what + " is not supported on a bucket store yet"
+          + " (docs/scale-out.md, Status)");
+    }
+  }
+
+  /** Sum of the sizes of the objects under {@code prefix} in the bucket: one LIST per 1,000 objects. */
+  private long bucketBytes(String prefix) {
+    long[] total = {0};
+    bucket.orElseThrow().forEach(prefix, Optional.empty(), o -> total[0] += o.size());
+    return total[0];
   }
 
   /** Coordinates garbage collection with writers in this process. */
@@ -145,18 +203,31 @@ public final class Store implements AutoCloseable {
     return guard;
   }
 
-  /** Compacts every column family, so deleted data leaves the disk; for after garbage collection. */
+  /**
+   * Compacts every column family, so deleted data leaves the disk; for after garbage collection.
+   * Nothing to do on a bucket store: objects are deleted whole (a repack, not yet built, would
+   * fold packs there).
+   */
   public void compact() {
+    if (rocks.isEmpty()) {
+      return;
+    }
     gate.enter();
     try {
-      rocks.compactAll();
+      rocks.get().compactAll();
     } finally {
       gate.exit();
     }
   }
 
-  /** Bytes of the store's files now ({@code du --apparent-size} of {@code rocksdb/}). */
+  /**
+   * Bytes of the store's files now ({@code du --apparent-size} of {@code rocksdb/}); on a bucket
+   * store, the sizes of all its objects (one LIST per 1,000 objects).
+   */
   public long diskBytes() {
+    if (bucket.isPresent()) {
+      return bucketBytes("");
+    }
     long[] total = {0};
     try {
       // RocksDB deletes files while we walk (compaction, log recycling): a file that vanished counts 0.
@@ -178,11 +249,14 @@ public final class Store implements AutoCloseable {
     return total[0];
   }
 
-  /** Compressed bytes RocksDB holds for blocks (table files plus memtables). */
+  /**
+   * Compressed bytes RocksDB holds for blocks (table files plus memtables); on a bucket store, the
+   * sizes of its block packs (dead blocks included until a repack, as RocksDB's before compaction).
+   */
   public long physicalBlockBytes() {
     gate.enter();
     try {
-      return blocks.physicalBytes();
+      return bucket.isPresent() ? bucketBytes(io.cairn.server.pack.PackWriter.PREFIX) : rawBlocks().physicalBytes();
     } finally {
       gate.exit();
     }
@@ -225,7 +299,14 @@ public final class Store implements AutoCloseable {
       return false;
     }
     if (closed.compareAndSet(false, true)) {
-      rocks.close(); // once: a second close would call into the freed database
+      rocks.ifPresent(RocksBackend::close); // once: a second close would call into the freed database
+      if (bucket.isPresent() && bucket.get() instanceof AutoCloseable c) {
+        try {
+          c.close(); // the store owns its client (openBucket)
+        } catch (Exception e) {
+          System.err.println("cairn: closing the bucket client failed: " + e);
+        }
+      }
     }
     return true;
   }
