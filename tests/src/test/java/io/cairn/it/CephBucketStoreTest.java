@@ -76,6 +76,14 @@ class CephBucketStoreTest {
   }
 
   @Nested
+  class Overlays extends io.cairn.server.store.OverlayStoreContract {
+    @Override
+    protected StoreFixture fixture() {
+      return fresh();
+    }
+  }
+
+  @Nested
   class TwoServers extends CrossInstanceContract {
     @Override
     protected ObjectStore[] twoClients() {

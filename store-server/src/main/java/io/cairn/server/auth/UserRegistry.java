@@ -8,6 +8,9 @@ import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.error.StoreException;
 import io.cairn.id.UserName;
+import io.cairn.server.objects.CasConflictException;
+import io.cairn.server.objects.CasRegister;
+import io.cairn.server.objects.ObjectStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -32,14 +35,27 @@ import java.util.function.UnaryOperator;
  * under an exclusive lock on {@code users.lock} and land by atomic rename, so a reader sees the old
  * or the new file, never half of one; the server notices a new file by its modification time and
  * file key on the next request.
+ *
+ * <p>On a bucket store ({@link #open(ObjectStore)}) the same JSON document is the value of the
+ * {@link CasRegister} {@code users/}, so every server sees one user list: a change is a
+ * compare-and-swap from the version it was computed on (the loser re-reads and applies its change
+ * again). A server re-reads the register (one LIST) at most once a second, and at once when a
+ * token is unknown, so a token made through any server works on every other at once; a revoke
+ * takes up to a second to reach the others.
  */
 public final class UserRegistry {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HexFormat HEX = HexFormat.of();
   static final String FILE = "users.json";
 
+  /** How stale a bucket server's user list may be for a token it knows (revokes reach it this late). */
+  private static final long SHARED_REFRESH_NANOS = 1_000_000_000L;
+
   private final Path file;
   private final Path lockFile;
+  /** The bucket's users register, or empty for {@code users.json} in a data directory. */
+  private final Optional<CasRegister> shared;
+  private volatile long sharedReadNanos;
   private volatile Snapshot current = new Snapshot(null, List.of());
 
   /** One read of the file: what identified it and the users it held. */
@@ -58,6 +74,25 @@ public final class UserRegistry {
   private UserRegistry(Path dataDir) {
     this.file = dataDir.resolve(FILE);
     this.lockFile = dataDir.resolve("users.lock");
+    this.shared = Optional.empty();
+  }
+
+  private UserRegistry(ObjectStore bucket) {
+    this.file = Path.of("s3:users");
+    this.lockFile = file;
+    this.shared = Optional.of(new CasRegister(bucket, "users/"));
+  }
+
+  /** The users of a bucket store, shared by every server of the bucket. */
+  public static UserRegistry open(ObjectStore bucket) {
+    UserRegistry r = new UserRegistry(bucket);
+    r.refresh();
+    return r;
+  }
+
+  /** The users of {@code store}: in its bucket, or in {@code users.json} of its data directory. */
+  public static UserRegistry of(io.cairn.server.store.Store store) {
+    return store.bucket().map(UserRegistry::open).orElseGet(() -> open(store.dataDir()));
   }
 
   public static UserRegistry open(Path dataDir) {
@@ -74,8 +109,17 @@ public final class UserRegistry {
   /** The caller a token belongs to, or empty. Compares hashes in constant time. */
   public Optional<Principal> authenticate(String token) {
     byte[] h = ApiTokens.hash(token);
+    Optional<Principal> p = find(refresh().users(), h);
+    if (p.isEmpty() && shared.isPresent()) {
+      sharedReadNanos = 0; // made through another server a moment ago? read the register now
+      p = find(refresh().users(), h);
+    }
+    return p;
+  }
+
+  private static Optional<Principal> find(List<Entry> users, byte[] h) {
     Principal found = null;
-    for (Entry e : refresh().users()) {
+    for (Entry e : users) {
       // Every entry is compared, so the time taken does not say which user a near-miss matched.
       if (e.tokenHash().isPresent() && MessageDigest.isEqual(e.tokenHash().get(), h) && found == null) {
         found = new Principal(e.name(), e.role());
@@ -164,6 +208,10 @@ public final class UserRegistry {
   }
 
   private synchronized void update(UnaryOperator<List<Entry>> change) {
+    if (shared.isPresent()) {
+      updateShared(shared.get(), change);
+      return;
+    }
     try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = ch.lock()) {
       List<Entry> before = read().users();
@@ -177,8 +225,45 @@ public final class UserRegistry {
     }
   }
 
+  private void updateShared(CasRegister reg, UnaryOperator<List<Entry>> change) {
+    while (true) {
+      CasRegister.Version v = reg.read();
+      List<Entry> before = parse(v.value().orElse(null), "the bucket's users register");
+      List<Entry> after = change.apply(before);
+      if (after == before) {
+        current = new Snapshot(v.seq(), before);
+        return;
+      }
+      try {
+        CasRegister.Version moved = reg.compareAndSet(v, serialize(after));
+        current = new Snapshot(moved.seq(), List.copyOf(after));
+        sharedReadNanos = System.nanoTime();
+        if (moved.seq() % 16 == 0) {
+          reg.compact();
+        }
+        return;
+      } catch (CasConflictException e) {
+        // Another server changed the users meanwhile: apply this change to what it wrote.
+      }
+    }
+  }
+
   /** The users as of the file on disk now; re-reads it only when it was replaced. */
   private Snapshot refresh() {
+    if (shared.isPresent()) {
+      Snapshot s = current;
+      long now = System.nanoTime();
+      if (s.version() != null && now - sharedReadNanos < SHARED_REFRESH_NANOS) {
+        return s;
+      }
+      CasRegister.Version v = shared.get().read();
+      if (!Long.valueOf(v.seq()).equals(s.version())) {
+        s = new Snapshot(v.seq(), parse(v.value().orElse(null), "the bucket's users register"));
+        current = s;
+      }
+      sharedReadNanos = now;
+      return s;
+    }
     Snapshot s = current;
     Object version = version();
     if (version != null && version.equals(s.version())) {
@@ -210,9 +295,22 @@ public final class UserRegistry {
     } catch (NoSuchFileException e) {
       return new Snapshot(null, List.of());
     }
-    JsonNode root = JSON.readTree(bytes);
+    return new Snapshot(version, parse(bytes, file.toString()));
+  }
+
+  /** The users in a {@code users.json} document; none for {@code null} (never written). */
+  private static List<Entry> parse(byte[] bytes, String where) {
+    if (bytes == null) {
+      return List.of();
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(bytes);
+    } catch (IOException e) {
+      throw new StoreException(ErrorCode.STORE_FORMAT, where + " is not JSON: " + e.getMessage(), e);
+    }
     if (root == null || root.path("version").asInt() != 1 || !root.path("users").isArray()) {
-      throw new StoreException(ErrorCode.STORE_FORMAT, file + " is not a Cairn user file (version 1)");
+      throw new StoreException(ErrorCode.STORE_FORMAT, where + " is not a Cairn user file (version 1)");
     }
     List<Entry> users = new ArrayList<>();
     for (JsonNode u : root.get("users")) {
@@ -223,10 +321,25 @@ public final class UserRegistry {
           Instant.parse(u.path("created").asText()),
           q == null || q.isNull() ? OptionalLong.empty() : OptionalLong.of(q.asLong())));
     }
-    return new Snapshot(version, List.copyOf(users));
+    return List.copyOf(users);
   }
 
   private void write(List<Entry> users) throws IOException {
+    byte[] bytes = serialize(users);
+    Path tmp = file.resolveSibling(FILE + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ch.write(java.nio.ByteBuffer.wrap(bytes));
+      // Synced before the rename: a crash must leave the old file or the whole new one.
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      dir.force(true); // the rename itself must survive power loss too
+    }
+  }
+
+  private static byte[] serialize(List<Entry> users) {
     ObjectNode root = JSON.createObjectNode();
     root.put("version", 1);
     ArrayNode arr = root.putArray("users");
@@ -246,16 +359,10 @@ public final class UserRegistry {
         u.putNull("quota_bytes");
       }
     }
-    Path tmp = file.resolveSibling(FILE + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ch.write(java.nio.ByteBuffer.wrap(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
-      // Synced before the rename: a crash must leave the old file or the whole new one.
-      ch.force(true);
-    }
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-      dir.force(true); // the rename itself must survive power loss too
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -165,7 +165,7 @@ final class ServeCommand implements Callable<Integer> {
     CairnServer server;
     Optional<String> firstAdmin;
     try {
-      firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
+      firstAdmin = UserRegistry.of(s).bootstrapAdmin();
       CairnServer.Builder b = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
           .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead)
           .idleTimeout(Duration.ofSeconds(idleTimeout)).bodyMinRate(io.cairn.cli.Sizes.parse(bodyMinRate))

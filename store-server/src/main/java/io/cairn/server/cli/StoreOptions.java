@@ -67,7 +67,17 @@ public final class StoreOptions {
     return bucketUrl == null ? Store.open(data, blockSize) : openBucket(blockSize);
   }
 
+  /** The users: in the bucket with --store (no store is opened for it), else in --data. */
+  public io.cairn.server.auth.UserRegistry users() {
+    return bucketUrl == null ? io.cairn.server.auth.UserRegistry.open(data)
+        : io.cairn.server.auth.UserRegistry.open(bucket());
+  }
+
   private Store openBucket(Optional<BlockSize> blockSize) {
+    return Store.openBucket(bucket(), data, blockSize);
+  }
+
+  private io.cairn.server.objects.ObjectStore bucket() {
     URI u;
     try {
       u = URI.create(bucketUrl);
@@ -86,6 +96,6 @@ public final class StoreOptions {
     if (s3Endpoint != null) {
       b.endpoint(s3Endpoint);
     }
-    return Store.openBucket(RetryingObjectStore.withDefaults(b.build()), data, blockSize);
+    return RetryingObjectStore.withDefaults(b.build());
   }
 }

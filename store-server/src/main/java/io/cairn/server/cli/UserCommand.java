@@ -57,7 +57,7 @@ final class UserCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       UserName n = UserName.of(name);
-      String token = UserRegistry.open(store.dataDir()).add(n, Role.parse(role));
+      String token = store.users().add(n, Role.parse(role));
       printToken(n, token, json);
       return 0;
     }
@@ -72,7 +72,7 @@ final class UserCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      List<UserRegistry.UserInfo> users = UserRegistry.open(store.dataDir()).list();
+      List<UserRegistry.UserInfo> users = store.users().list();
       if (json) {
         Output.json(System.out, users.stream().map(u -> {
           Map<String, Object> m = new LinkedHashMap<>();
@@ -110,7 +110,7 @@ final class UserCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       UserName n = UserName.of(name);
-      printToken(n, UserRegistry.open(store.dataDir()).newToken(n), json);
+      printToken(n, store.users().newToken(n), json);
       return 0;
     }
   }
@@ -126,7 +126,7 @@ final class UserCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       UserName n = UserName.of(name);
-      UserRegistry.open(store.dataDir()).revoke(n);
+      store.users().revoke(n);
       System.out.println("revoked " + n + "'s token; requests with it now get 401");
       return 0;
     }
@@ -148,7 +148,7 @@ final class UserCommand implements Callable<Integer> {
       UserName n = UserName.of(name);
       java.util.OptionalLong q = size.equalsIgnoreCase("none") ? java.util.OptionalLong.empty()
           : java.util.OptionalLong.of(io.cairn.cli.Sizes.parse(size));
-      UserRegistry.open(store.dataDir()).setQuota(n, q);
+      store.users().setQuota(n, q);
       System.out.println(q.isPresent() ? "quota of " + n + ": " + Output.bytes(q.getAsLong()) + " of overlay data"
           : n + " has no quota");
       return 0;

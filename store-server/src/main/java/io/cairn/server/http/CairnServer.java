@@ -244,7 +244,7 @@ public final class CairnServer {
 
     private Builder(Store store) {
       this.store = store;
-      this.users = UserRegistry.open(store.dataDir());
+      this.users = UserRegistry.of(store); // in the bucket for a bucket store, shared by its servers
     }
 
     /** Lets requests without a token read templates (never overlays); off by default. */

@@ -28,7 +28,7 @@ public final class BucketFixture implements StoreFixture {
   @Override
   public Parts open() {
     BucketStore s = BucketStore.open(bucket, Optional.empty(), Optional.of(SMALL_PACKS));
-    return new Parts(s.blocks(), s.index(), s.signatures());
+    return new Parts(s.blocks(), s.index(), s.signatures(), s.overlays());
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.cairn.server.objectstore;
 import io.cairn.server.objects.MemoryObjectStore;
 import io.cairn.server.store.BlockStoreContract;
 import io.cairn.server.store.IndexStoreContract;
+import io.cairn.server.store.OverlayStoreContract;
 import io.cairn.server.store.SignatureStoreContract;
 import io.cairn.server.store.StoreFixture;
 import org.junit.jupiter.api.Nested;
@@ -27,6 +28,14 @@ class MemoryBucketContractTest {
 
   @Nested
   class Signatures extends SignatureStoreContract {
+    @Override
+    protected StoreFixture fixture() {
+      return new BucketFixture(MemoryObjectStore::new);
+    }
+  }
+
+  @Nested
+  class Overlays extends OverlayStoreContract {
     @Override
     protected StoreFixture fixture() {
       return new BucketFixture(MemoryObjectStore::new);

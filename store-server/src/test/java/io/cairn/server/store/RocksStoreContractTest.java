@@ -27,7 +27,7 @@ class RocksStoreContractTest {
     @Override
     public Parts open() {
       store = Store.open(dir, Optional.empty());
-      return new Parts(store.blocks(), store.index(), store.signatures());
+      return new Parts(store.blocks(), store.index(), store.signatures(), store.overlays());
     }
 
     @Override
@@ -65,6 +65,14 @@ class RocksStoreContractTest {
 
   @Nested
   class Signatures extends SignatureStoreContract {
+    @Override
+    protected StoreFixture fixture() {
+      return new RocksFixture();
+    }
+  }
+
+  @Nested
+  class Overlays extends OverlayStoreContract {
     @Override
     protected StoreFixture fixture() {
       return new RocksFixture();
