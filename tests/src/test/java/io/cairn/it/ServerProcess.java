@@ -65,11 +65,26 @@ public final class ServerProcess implements AutoCloseable {
     return startWith(jvm, dataDir, logDir, 0, extra);
   }
 
+  /**
+   * As {@link #start}, with {@code env} added to the server's environment (S3 keys): for servers
+   * that share one store, {@code storeKey} (e.g. the bucket URL) names it, so the admin token the
+   * first one prints is used for the others, which print none.
+   */
+  public static ServerProcess startShared(Path dataDir, Path logDir, String storeKey, java.util.Map<String, String> env,
+      String... extra) throws IOException, InterruptedException {
+    return startWith(List.of("-Xmx512m"), dataDir, logDir, 0, env, Path.of(storeKey), extra);
+  }
+
   private static ServerProcess startWith(List<String> jvmOptions, Path dataDir, Path logDir, int port, String... extra)
       throws IOException, InterruptedException {
+    return startWith(jvmOptions, dataDir, logDir, port, java.util.Map.of(), dataDir.toAbsolutePath().normalize(), extra);
+  }
+
+  private static ServerProcess startWith(List<String> jvmOptions, Path dataDir, Path logDir, int port,
+      java.util.Map<String, String> env, Path key, String... extra) throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of("serve", "--data", dataDir.toString(), "--port", String.valueOf(port)));
     args.addAll(List.of(extra));
-    Process p = Cli.start(logDir, "serve", java.util.Map.of(), jvmOptions, args.toArray(String[]::new));
+    Process p = Cli.start(logDir, "serve", env, jvmOptions, args.toArray(String[]::new));
     Path out = logDir.resolve("serve.out");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
@@ -77,7 +92,6 @@ public final class ServerProcess implements AutoCloseable {
       if (m.find()) {
         URI base = URI.create(m.group(1) + "/");
         Matcher t = TOKEN.matcher(Files.readString(out, StandardCharsets.UTF_8));
-        Path key = dataDir.toAbsolutePath().normalize();
         if (t.find()) {
           ADMIN_TOKENS.put(key, t.group(1));
         }

@@ -73,10 +73,12 @@ final class TagEndpoints {
     // own snapshots, not someone else's. Tagging publishes the version for good.
     Visibility.resolve(images, ex, ImageRef.of(digest));
     ImageRoot root = images.root(digest);
-    boolean existed = index.tag(tag).isPresent();
+    Optional<ImageDigest> before = index.tag(tag).map(IndexStore.TagEntry::digest);
+    boolean existed = before.isPresent();
     // Re-committing the (identical) root with the tag is one synced batch: the tag can never
-    // point at a root that is not durable.
-    index.commit(root, Optional.of(tag));
+    // point at a root that is not durable. From the state read above only: of two requests racing
+    // to create or move the tag (through any servers of one bucket) one wins, the other gets 409.
+    index.commitIfTagAt(root, tag, before);
     counters.storeGeneration.incrementAndGet();
     Responses.json(ex, existed ? 200 : 201, tagJson(index.tag(tag).orElseThrow()));
   }

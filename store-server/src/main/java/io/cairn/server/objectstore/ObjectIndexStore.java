@@ -170,6 +170,16 @@ public final class ObjectIndexStore implements IndexStore {
 
   @Override
   public void commit(ImageRoot root, Optional<Tag> tag) {
+    commit(root, tag, Optional.empty());
+  }
+
+  @Override
+  public void commitIfTagAt(ImageRoot root, Tag tag, Optional<ImageDigest> expected) {
+    commit(root, Optional.of(tag), Optional.of(expected));
+  }
+
+  /** {@code expected}, when given, is where the tag must point (empty: absent) for the move to happen. */
+  private void commit(ImageRoot root, Optional<Tag> tag, Optional<Optional<ImageDigest>> expected) {
     // Pages before the root that names them, the root before the tag that names it: each PUT has
     // returned before the next starts, so no server ever follows a name to an absent object.
     flushPages();
@@ -177,7 +187,11 @@ public final class ObjectIndexStore implements IndexStore {
     store.put(ObjectKeys.root(root.digest()), r, 0, r.length);
     if (tag.isPresent()) {
       CasRegister reg = register(tag.get());
-      compactNow(reg, reg.compareAndSet(reg.read(), root.digest().toRaw()));
+      CasRegister.Version v = reg.read();
+      if (expected.isPresent() && !expected.get().equals(v.value().map(ImageDigest::fromRaw))) {
+        throw new io.cairn.server.objects.CasConflictException(reg.dir(), v.seq(), false); // moved since the caller read it
+      }
+      compactNow(reg, reg.compareAndSet(v, root.digest().toRaw()));
     }
     // Published: its owner records go. After the root and the tag, so a crash in between leaves
     // the version private (a retried push publishes it), never public and still charged.

@@ -345,7 +345,13 @@ final class ObjectOverlayStore implements OverlayStore {
     private NavigableMap<Long, BlockId> profileOf(long overlayId) {
       String key = profileOf.get(overlayId);
       if (key == null) {
-        throw new ObjectNotFoundException("overlay id " + overlayId + " (not read through this view)");
+        // A record read through another view: find it by id (one LIST of the overlays and a LIST
+        // per overlay; callers normally read the record through the same view first).
+        heads(Optional.empty()).forEach(h -> seen(Optional.of(h)));
+        key = profileOf.get(overlayId);
+      }
+      if (key == null) {
+        throw new ObjectNotFoundException("overlay id " + overlayId + " (deleted)");
       }
       return ObjectOverlayStore.this.profile(key);
     }

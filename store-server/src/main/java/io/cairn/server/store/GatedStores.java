@@ -199,6 +199,11 @@ final class GatedStores {
     }
 
     @Override
+    public void commitIfTagAt(ImageRoot root, Tag tag, Optional<ImageDigest> expected) {
+      run(gate, () -> d.commitIfTagAt(root, tag, expected));
+    }
+
+    @Override
     public boolean commitPrivate(ImageRoot root, io.cairn.id.UserName owner, long bytes) {
       return in(gate, () -> d.commitPrivate(root, owner, bytes));
     }

@@ -30,6 +30,21 @@ public interface IndexStore {
   void commit(ImageRoot root, Optional<Tag> tag);
 
   /**
+   * As {@link #commit} with the tag, only if the tag still points at {@code expected} (empty:
+   * absent), else {@link io.cairn.error.ErrorCode#CONFLICT} and the tag is unchanged: what {@code PUT
+   * /v1/tags} uses, so of two racing moves from one state exactly one succeeds. A store that
+   * several servers write (a bucket) checks and moves in one compare-and-swap; this default, for a
+   * single process, checks just before the commit.
+   */
+  default void commitIfTagAt(ImageRoot root, Tag tag, Optional<ImageDigest> expected) {
+    if (!tag(tag).map(TagEntry::digest).equals(expected)) {
+      throw new io.cairn.error.CairnException(io.cairn.error.ErrorCode.CONFLICT, "tag " + tag
+          + " was moved by another request meanwhile; read it again and retry");
+    }
+    commit(root, Optional.of(tag));
+  }
+
+  /**
    * Makes an image version durable as a private snapshot of {@code owner}, charging {@code bytes}
    * to that owner's quota, in one synced write (so a crash can never leave it public). When the
    * version already exists privately, {@code owner} is added to its owners; when it exists publicly
