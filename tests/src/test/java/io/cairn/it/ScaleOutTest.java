@@ -251,9 +251,15 @@ class ScaleOutTest {
       HttpResponse<byte[]> disk = Http.get(d.uri("v1/overlays/vm/disk"));
       assertArrayEquals(overlayExpected, disk.body(), "overlay read through a new server");
     }
-    List<String> args = new ArrayList<>(List.of("verify", "--data", dir.resolve("data-verify").toString()));
+    System.out.println("ScaleOutTest: fourth server served and stopped after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    long t1 = System.nanoTime();
+    // Every block's presence, a tenth re-hashed: a full re-hash reads block by block, one ranged GET
+    // each (903 blocks: 46 s on the test gateway's 45 ms small GETs; docs/scale-out.md, Status).
+    List<String> args = new ArrayList<>(List.of("verify", "--sample", "10", "--data", dir.resolve("data-verify").toString()));
     args.addAll(Arrays.asList(storeArgs).subList(0, 4));
     Cli.Result v = Cli.runWithEnv(env, args.toArray(String[]::new));
     assertEquals(0, v.exit(), v.toString());
+    System.out.println("ScaleOutTest: cairn verify on the bucket took " + (System.nanoTime() - t1) / 1_000_000 + " ms: "
+        + v.out().strip().replace('\n', ' '));
   }
 }
