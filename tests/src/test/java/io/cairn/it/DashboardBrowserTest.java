@@ -79,6 +79,9 @@ class DashboardBrowserTest {
     HttpResponse<byte[]> s = call(alice, "POST", "/v1/overlays/alice-vm/snapshot", null, null);
     assertEquals(201, s.statusCode(), new String(s.body()));
     snapshot = Http.json(s).path("digest").asText();
+    // One GC and one verify run, so their panels show something to check.
+    assertEquals(200, call(null, "POST", "/v1/admin/gc?grace=600", null, null).statusCode());
+    assertEquals(200, call(null, "POST", "/v1/admin/verify", null, null).statusCode());
 
     // Selenium Manager must never try to download a driver or a browser: the network is closed.
     System.setProperty("SE_OFFLINE", "true");
@@ -159,11 +162,25 @@ class DashboardBrowserTest {
     assertEquals(String.valueOf(64 * MIB), aliceUser.findElements(By.cssSelector("td.num")).get(2).getAttribute("data-bytes"));
     assertEquals("64.0 MiB", aliceUser.findElements(By.cssSelector("td.num")).get(2).getText());
     assertTrue(text(By.id("history")).contains("No Prometheus configured"), text(By.id("history")));
-    assertEquals("0", text(By.cssSelector("#card-gc .value")));
+    assertEquals("1", text(By.cssSelector("#card-gc .value")));
+    assertEquals("1", text(By.cssSelector("#card-verify .value")));
+    assertFalse(text(By.cssSelector("#card-gc .sub")).contains("not since start"), text(By.cssSelector("#card-gc .sub")));
 
     byte[] png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
     Files.write(Path.of("target", "dashboard.png"), png);
     assertNoConsoleErrors();
+  }
+
+  /** The meters the page and PrometheusHistory read, by their Prometheus names: a rename must fail here, not blank a panel. */
+  @Test
+  void metrics_whenScraped_includeEveryMeterTheDashboardReads() throws Exception {
+    String text = new String(call(null, "GET", "/metrics", null, null).body(), java.nio.charset.StandardCharsets.UTF_8);
+    for (String name : List.of("cairn_gc_runs_seconds_count", "cairn_gc_last_run_timestamp_seconds",
+        "cairn_gc_freed_bytes_total", "cairn_verify_runs_seconds_count", "cairn_verify_last_run_timestamp_seconds",
+        "cairn_verify_last_problems", "cairn_verify_problems_total", "cairn_http_requests_seconds_count",
+        "cairn_served_bytes_total", "cairn_disk_cache_hits_total", "cairn_disk_cache_used_bytes", "cairn_store_stored_bytes")) {
+      assertTrue(java.util.regex.Pattern.compile("(?m)^" + name + "[{ ]").matcher(text).find(), name + " not in /metrics");
+    }
   }
 
   @Test
