@@ -2,6 +2,7 @@ package io.cairn.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -53,6 +54,8 @@ class DashboardBrowserTest {
   static String debian;
   static String web;
   static String snapshot;
+  static String prometheusBinary;
+  static Process prometheus;
 
   @BeforeAll
   static void start() throws Exception {
@@ -67,7 +70,15 @@ class DashboardBrowserTest {
       Cli.Result r = Cli.run("import", img[0], "--name", img[1], "--data", data.toString());
       assertEquals(0, r.exit(), r.toString());
     }
-    server = ServerProcess.start(data, dir.resolve("logs"));
+    // With a Prometheus (Debian's prometheus package) the history panel is tested against it; its
+    // port is picked first, since each of the two names the other.
+    prometheusBinary = onPath("prometheus");
+    int promPort = prometheusBinary == null ? 0 : freePort();
+    server = prometheusBinary == null ? ServerProcess.start(data, dir.resolve("logs"))
+        : ServerProcess.start(data, dir.resolve("logs"), "--prometheus", "http://127.0.0.1:" + promPort);
+    if (prometheusBinary != null) {
+      prometheus = startPrometheus(prometheusBinary, promPort);
+    }
     alice = Overlays.addUser(data, "alice", "user");
     bob = Overlays.addUser(data, "bob", "user");
     Cli.Result q = Cli.run("user", "quota", "alice", "64M", "--data", data.toString());
@@ -92,7 +103,7 @@ class DashboardBrowserTest {
     // Without the networking flags Chromium stalls on the closed network (component updates, sync).
     options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        "--window-size=1400,1800", "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium-profile")));
+        "--window-size=1400,2100", "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium-profile")));
     LoggingPreferences logs = new LoggingPreferences();
     logs.enable(LogType.BROWSER, Level.ALL);
     options.setCapability("goog:loggingPrefs", logs);
@@ -104,6 +115,10 @@ class DashboardBrowserTest {
   static void stop() throws Exception {
     if (driver != null) {
       driver.quit();
+    }
+    if (prometheus != null) {
+      prometheus.destroy();
+      prometheus.waitFor();
     }
     if (server != null) {
       assertFalse(server.stderr().contains("Exception"), server.stderr());
@@ -161,13 +176,56 @@ class DashboardBrowserTest {
     WebElement aliceUser = driver.findElement(By.cssSelector("#users tr[data-user='alice']"));
     assertEquals(String.valueOf(64 * MIB), aliceUser.findElements(By.cssSelector("td.num")).get(2).getAttribute("data-bytes"));
     assertEquals("64.0 MiB", aliceUser.findElements(By.cssSelector("td.num")).get(2).getText());
-    assertTrue(text(By.id("history")).contains("No Prometheus configured"), text(By.id("history")));
+    if (prometheus == null) {
+      assertTrue(text(By.id("history")).contains("No Prometheus configured"), text(By.id("history")));
+    }
     assertEquals("1", text(By.cssSelector("#card-gc .value")));
     assertEquals("1", text(By.cssSelector("#card-verify .value")));
     assertFalse(text(By.cssSelector("#card-gc .sub")).contains("not since start"), text(By.cssSelector("#card-gc .sub")));
 
     byte[] png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
     Files.write(Path.of("target", "dashboard.png"), png);
+    assertNoConsoleErrors();
+  }
+
+  @Test
+  void history_whenAPrometheusScrapesTheServer_chartsTheLastHour() throws Exception {
+    if (prometheus == null) {
+      Tools.require("prometheus"); // skips with the reason, or fails on CI
+    }
+    // Two scrapes a second apart give every rate a value; wait for them rather than sleep a guess.
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    JsonNode h;
+    while (true) {
+      h = Http.json(call(null, "GET", "/v1/stats/history", null, null));
+      boolean all = h.path("series").size() == 5;
+      for (JsonNode s : h.path("series")) {
+        all &= s.path("points").size() > 0;
+      }
+      if (all) {
+        break;
+      }
+      assertTrue(System.nanoTime() < deadline, "Prometheus gave no points within 30 s: " + h);
+      Thread.sleep(500);
+    }
+    JsonNode stored = null;
+    for (JsonNode s : h.path("series")) {
+      if (s.path("key").asText().equals("storedBytes")) {
+        stored = s;
+      }
+    }
+    assertNotNull(stored, h.toString());
+    JsonNode last = stored.path("points").get(stored.path("points").size() - 1);
+    assertEquals(Http.stats(server).path("storedBytes").asDouble(), last.get(1).asDouble(), h.toString());
+
+    logIn(server.token());
+    List<WebElement> charts = driver.findElements(By.cssSelector("#history svg"));
+    assertEquals(5, charts.size(), text(By.id("history")));
+    assertEquals(List.of("Requests (/s)", "Bytes served (bytes/s)", "Disk cache hits (/s)", "Disk cache used (bytes)",
+        "Stored block bytes (bytes)"), charts.stream().map(c -> c.getAttribute("aria-label")).toList());
+    assertTrue(driver.findElements(By.cssSelector("#history polyline")).size() == 5);
+    // The stored bytes chart: its axis and its latest value.
+    assertEquals("now 20.0 MiB", charts.get(4).findElement(By.cssSelector("text.latest")).getText());
     assertNoConsoleErrors();
   }
 
@@ -251,6 +309,50 @@ class DashboardBrowserTest {
   private static void assertNoConsoleErrors() {
     List<String> errors = severe();
     assertTrue(errors.isEmpty(), () -> errors.stream().collect(Collectors.joining("\n")));
+  }
+
+  private static Process startPrometheus(String binary, int port) throws Exception {
+    Path token = Files.writeString(dir.resolve("prometheus.token"), server.token());
+    Path config = Files.writeString(dir.resolve("prometheus.yml"), String.join("\n",
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}",
+        "scrape_configs:",
+        "  - job_name: cairn",
+        "    authorization: {credentials_file: " + token + "}",
+        "    static_configs: [{targets: [\"127.0.0.1:" + server.port() + "\"]}]", ""));
+    Process p = new ProcessBuilder(binary, "--config.file=" + config, "--storage.tsdb.path=" + dir.resolve("prometheus-data"),
+        "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      try {
+        if (Http.send(Http.anonymous(URI.create("http://127.0.0.1:" + port + "/-/ready")).GET().build()).statusCode() == 200) {
+          return p;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        p.destroyForcibly();
+        throw new AssertionError("prometheus did not get ready:\n" + Files.readString(dir.resolve("prometheus.log")));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** The executable on PATH, or null (the one test that needs it then skips, or fails on CI). */
+  private static String onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool))) {
+        return Path.of(d, tool).toString();
+      }
+    }
+    return null;
   }
 
   private static void waitFor(java.util.function.BooleanSupplier ok) {

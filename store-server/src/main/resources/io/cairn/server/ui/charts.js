@@ -134,6 +134,10 @@ const Charts = (() => {
     s.append(svg('text', {x: l, y: h - 6, 'font-size': 10.5, fill: '#5b6575'}, new Date(x0 * 1000).toLocaleTimeString()));
     s.append(svg('text', {x: w - r, y: h - 6, 'text-anchor': 'end', 'font-size': 10.5, fill: '#5b6575'}, new Date(x1 * 1000).toLocaleTimeString()));
     s.append(svg('polyline', {points: points.map(p => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' '), fill: 'none', stroke: '#0f766e', 'stroke-width': 1.8}));
+    // The latest sample, marked and written out: a series of one sample still shows its value.
+    const last = points[points.length - 1];
+    s.append(svg('circle', {cx: X(last[0]).toFixed(1), cy: Y(last[1]).toFixed(1), r: 3, fill: '#0f766e'}));
+    s.append(svg('text', {x: w - r, y: 15, 'text-anchor': 'end', 'font-size': 11.5, fill: '#0f766e', class: 'latest'}, 'now ' + fmt(last[1])));
     container.append(s);
   }
 
