@@ -127,6 +127,26 @@ class OpenApiTest {
     expect("GET", "/v1/health", call(null, "GET", "/v1/health", null, null), 200);
   }
 
+  /**
+   * Here because this class has a server to spare: /v1/stats/sharing caches its page walk per set of
+   * versions, but a new tag adds no version, and must still show at once.
+   */
+  @Test
+  void sharing_whenATagIsAddedToAKnownVersion_listsItAtOnce() throws Exception {
+    JsonNode before = Http.json(call(user, "GET", "/v1/stats/sharing", null, null));
+    assertEquals("[\"t:base\"]", before.at("/images/0/tags").toString());
+    assertEquals(1L << 20, before.at("/images/0/uniqueBytes").asLong());
+    HttpResponse<byte[]> put = call(server.token(), "PUT", "/v1/tags/t:second", "application/json",
+        ("{\"digest\": \"" + digest + "\"}").getBytes(StandardCharsets.UTF_8));
+    assertEquals(201, put.statusCode(), new String(put.body(), StandardCharsets.UTF_8));
+    try {
+      JsonNode after = Http.json(call(user, "GET", "/v1/stats/sharing", null, null));
+      assertEquals("[\"t:base\",\"t:second\"]", after.at("/images/0/tags").toString());
+    } finally {
+      assertEquals(204, call(server.token(), "DELETE", "/v1/tags/t:second", null, null).statusCode());
+    }
+  }
+
   /** {@code r}'s status is {@code status}, documented for the operation, and an error body matches the Error schema. */
   private static void expect(String method, String path, HttpResponse<byte[]> r, int status) throws Exception {
     String body = new String(r.body(), StandardCharsets.UTF_8);

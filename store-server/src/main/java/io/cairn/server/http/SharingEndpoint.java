@@ -37,13 +37,20 @@ final class SharingEndpoint {
   private static final int CACHED = 8;
 
   private final Images images;
-  private final Map<List<ImageDigest>, Map<String, Object>> cache =
+  private final Map<List<ImageDigest>, Walk> cache =
       Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<List<ImageDigest>, Map<String, Object>> e) {
+        protected boolean removeEldestEntry(Map.Entry<List<ImageDigest>, Walk> e) {
           return size() > CACHED;
         }
       });
+
+  /**
+   * What the page walk found for one set of versions (the costly part, and fixed for that set since
+   * versions are immutable). Tags and owners change without a new version, so they are read fresh.
+   */
+  private record Walk(List<ImageDigest> digests, long[] sizes, long[] dataBlocks, long[] distinct, long[] unique,
+      long[][] shared, long[][] sharedPages) {}
 
   SharingEndpoint(Images images) {
     this.images = images;
@@ -59,22 +66,16 @@ final class SharingEndpoint {
       }
     }
     Collections.sort(visible);
-    Map<String, Object> body = cache.get(visible);
-    if (body == null) {
-      body = compute(visible);
-      cache.put(List.copyOf(visible), body);
+    List<ImageDigest> ds = List.copyOf(visible.subList(0, Math.min(MAX_IMAGES, visible.size())));
+    Walk w = cache.get(ds);
+    if (w == null) {
+      w = walk(ds);
+      cache.put(ds, w);
     }
-    Responses.json(ex, 200, body);
+    Responses.json(ex, 200, body(w, visible.size() > ds.size()));
   }
 
-  private Map<String, Object> compute(List<ImageDigest> visible) {
-    IndexStore index = images.store().index();
-    int bs = images.store().blockSize().bytes();
-    Map<ImageDigest, List<IndexStore.TagEntry>> tagsOf = new HashMap<>();
-    for (IndexStore.TagEntry t : index.tags()) {
-      tagsOf.computeIfAbsent(t.digest(), x -> new ArrayList<>()).add(t);
-    }
-    List<ImageDigest> ds = visible.subList(0, Math.min(MAX_IMAGES, visible.size()));
+  private Walk walk(List<ImageDigest> ds) {
     int n = ds.size();
     // Bit i set: version i holds the block (or page). Distinct per version, so repeats count once.
     Map<BlockId, Long> blockMask = new HashMap<>();
@@ -130,25 +131,37 @@ final class SharingEndpoint {
         }
       }
     }
+    return new Walk(ds, sizes, dataBlocks, distinct, unique, shared, sharedPages);
+  }
+
+  private Map<String, Object> body(Walk w, boolean truncated) {
+    IndexStore index = images.store().index();
+    int bs = images.store().blockSize().bytes();
+    Map<ImageDigest, List<IndexStore.TagEntry>> tagsOf = new HashMap<>();
+    for (IndexStore.TagEntry t : index.tags()) {
+      tagsOf.computeIfAbsent(t.digest(), x -> new ArrayList<>()).add(t);
+    }
+    List<ImageDigest> ds = w.digests();
+    int n = ds.size();
     List<Map<String, Object>> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("digest", ds.get(i).toString());
       m.put("tags", tagsOf.getOrDefault(ds.get(i), List.of()).stream().map(t -> t.tag().toString()).sorted().toList());
       m.put("private", !index.owners(ds.get(i)).isEmpty());
-      m.put("sizeBytes", sizes[i]);
-      m.put("dataBytes", dataBlocks[i] * bs);
-      m.put("distinctBytes", distinct[i] * bs);
-      m.put("uniqueBytes", unique[i] * bs);
-      m.put("sharedBytes", (distinct[i] - unique[i]) * bs);
-      m.put("pages", sharedPages[i][i]);
+      m.put("sizeBytes", w.sizes()[i]);
+      m.put("dataBytes", w.dataBlocks()[i] * bs);
+      m.put("distinctBytes", w.distinct()[i] * bs);
+      m.put("uniqueBytes", w.unique()[i] * bs);
+      m.put("sharedBytes", (w.distinct()[i] - w.unique()[i]) * bs);
+      m.put("pages", w.sharedPages()[i][i]);
       out.add(m);
     }
     List<List<Long>> matrix = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       List<Long> row = new ArrayList<>();
       for (int j = 0; j < n; j++) {
-        row.add(shared[i][j] * bs);
+        row.add(w.shared()[i][j] * bs);
       }
       matrix.add(row);
     }
@@ -156,9 +169,9 @@ final class SharingEndpoint {
     body.put("blockSize", bs);
     body.put("images", out);
     body.put("sharedBytes", matrix);
-    body.put("lineage", lineage(ds, tagsOf, index, sharedPages));
-    body.put("truncated", visible.size() > n);
-    return Collections.unmodifiableMap(body);
+    body.put("lineage", lineage(ds, tagsOf, index, w.sharedPages()));
+    body.put("truncated", truncated);
+    return body;
   }
 
   private static long countData(IndexPage page) {
