@@ -53,7 +53,7 @@ final class ApiRouter implements HttpHandler {
   static final String UNMATCHED = "unmatched";
 
   private final Map<String, Route> exact = new LinkedHashMap<>();
-  /** Paths outside /v1 (only {@code /metrics}, where Prometheus looks by default). */
+  /** Paths outside /v1: {@code /metrics}, where Prometheus looks by default, and the dashboard under {@code /ui}. */
   private final Map<String, Route> outside = new LinkedHashMap<>();
   private final Map<String, Route> prefixed = new LinkedHashMap<>();
   /** Prefixes whose parameter may contain '/' (it is an image name). */
