@@ -14,8 +14,8 @@ import java.util.Map;
  * a missing asset fails the server's start rather than a browser's page load.
  */
 public final class UiAssets {
-  /** Asset paths under {@code /ui/} ("" is the page) and their media types. */
-  public static final Map<String, String> TYPES = Map.of(
+  /** Asset paths under {@code /ui/} ("" is the page) and their media types, in a fixed order (routes and the OpenAPI document follow it). */
+  public static final Map<String, String> TYPES = ordered(
       "", "text/html; charset=utf-8",
       "app.js", "text/javascript; charset=utf-8",
       "charts.js", "text/javascript; charset=utf-8",
@@ -31,6 +31,14 @@ public final class UiAssets {
 
   private UiAssets(Map<String, byte[]> assets) {
     this.assets = assets;
+  }
+
+  private static Map<String, String> ordered(String... kv) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   public static UiAssets load() {
