@@ -97,6 +97,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Most overlays one user may have; creating another gets 409 OVERLAY_LIMIT (default: ${DEFAULT-VALUE}).")
   int maxOverlays;
 
+  @Option(names = "--prometheus", paramLabel = "URL", defaultValue = "${env:CAIRN_PROMETHEUS}",
+      description = "A Prometheus that scrapes this server; the dashboard (/ui/) then charts the last hour (env CAIRN_PROMETHEUS).")
+  java.net.URI prometheus;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -171,6 +175,9 @@ final class ServeCommand implements Callable<Integer> {
           .idleTimeout(Duration.ofSeconds(idleTimeout)).bodyMinRate(io.cairn.cli.Sizes.parse(bodyMinRate))
           .clientRequests(clientRequests).overlayLimits(overlayLimits());
       tls.ifPresent(b::tls);
+      if (prometheus != null) {
+        b.prometheus(prometheus);
+      }
       if (adminWorkers != null) {
         b.adminWorkers(adminWorkers);
       }

@@ -66,6 +66,7 @@ public final class CairnServer {
     ApiRouter router = routes(images, overlays, diskCache, streamer, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics, limits,
         BodyDeadline.wrapper(b.idleTimeout, b.bodyMinRate));
+    dashboardRoutes(router, images, overlays, users, b.anonymousRead, b.prometheus);
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns. The timeout handlers
     // bound each blocking read or write of a worker: a client that stops reading its response or
@@ -159,6 +160,27 @@ public final class CairnServer {
     return r;
   }
 
+  /** The web dashboard (docs/dashboard.md), the read-only endpoints it needs, and the OpenAPI document, built last from every route. */
+  static void dashboardRoutes(ApiRouter r, Images images, Overlays overlays, UserRegistry users, boolean anonymousRead,
+      Optional<java.net.URI> prometheus) {
+    io.cairn.server.ui.UiAssets ui = io.cairn.server.ui.UiAssets.load();
+    io.cairn.server.ui.PrometheusHistory history = new io.cairn.server.ui.PrometheusHistory(prometheus);
+    r.outside("ui").on("GET", PUBLIC, (ex, p) -> io.cairn.server.ui.UiAssets.redirect(ex));
+    for (String asset : io.cairn.server.ui.UiAssets.TYPES.keySet()) {
+      r.outside("ui/" + asset).on("GET", PUBLIC, (ex, p) -> ui.send(ex, asset));
+    }
+    r.outside("ui/config.json").on("GET", PUBLIC, (ex, p) -> Responses.json(ex, 200,
+        java.util.Map.of("anonymousRead", anonymousRead, "prometheus", history.configured())));
+    SharingEndpoint sharing = new SharingEndpoint(images);
+    r.exact("stats/sharing").on("GET", READ, (ex, p) -> sharing.get(ex));
+    r.exact("stats/history").on("GET", READ, (ex, p) -> Responses.json(ex, 200, history.fetch()));
+    UsersEndpoint usersEndpoint = new UsersEndpoint(users, overlays);
+    r.exact("users").on("GET", USER, (ex, p) -> usersEndpoint.list(ex));
+    OpenApiDocument[] openApi = new OpenApiDocument[1];
+    r.exact("openapi.json").on("GET", PUBLIC, (ex, p) -> openApi[0].send(ex));
+    openApi[0] = OpenApiDocument.build(r.table());
+  }
+
   public static Builder builder(Store store) {
     return new Builder(store);
   }
@@ -234,6 +256,7 @@ public final class CairnServer {
     private long diskCacheBytes = 8L << 30;
     private final UserRegistry users;
     private boolean anonymousRead;
+    private Optional<java.net.URI> prometheus = Optional.empty();
     private Optional<Metrics> metrics = Optional.empty();
     private Optional<ServerTls> tls = Optional.empty();
     private Duration idleTimeout = Duration.ofSeconds(30);
@@ -245,6 +268,12 @@ public final class CairnServer {
     private Builder(Store store) {
       this.store = store;
       this.users = UserRegistry.open(store.dataDir());
+    }
+
+    /** A Prometheus that scrapes this server: the dashboard then shows meters over the last hour. */
+    public Builder prometheus(java.net.URI url) {
+      this.prometheus = Optional.of(url);
+      return this;
     }
 
     /** Lets requests without a token read templates (never overlays); off by default. */
