@@ -43,7 +43,17 @@ public enum ErrorCode {
    * A host with a trust set found no valid signature by a trusted key for what it was asked to
    * pull. Raised by the client; the server never sends it.
    */
-  UNTRUSTED(403);
+  UNTRUSTED(403),
+  /** No VM profile of that name or digest (docs/deploy.md). */
+  PROFILE_UNKNOWN(404),
+  /** No registered VM host of that name. */
+  HOST_UNKNOWN(404),
+  /** No live deployment or VM of that id or name for this caller. */
+  DEPLOYMENT_UNKNOWN(404),
+  /** A deploy needs more addresses (IP, MAC) or names than are free; nothing was allocated. */
+  POOL_EXHAUSTED(409),
+  /** No set of live hosts has room for the VMs of a deploy; nothing was allocated. */
+  NO_CAPACITY(409);
 
   private final int httpStatus;
 

@@ -60,6 +60,11 @@ final class ServeCommand implements Callable<Integer> {
           + " buffers; the launcher sets -Xmx from it (env CAIRN_MEMORY; default: ${DEFAULT-VALUE}).")
   String memory;
 
+  @Option(names = "--host-timeout", paramLabel = "SECONDS", defaultValue = "${env:CAIRN_HOST_TIMEOUT:-60}",
+      description = "A VM host without a heartbeat for this long gets no new VMs (docs/deploy.md; env"
+          + " CAIRN_HOST_TIMEOUT; default: ${DEFAULT-VALUE}).")
+  int hostTimeoutSeconds;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -86,6 +91,7 @@ final class ServeCommand implements Callable<Integer> {
       firstAdmin = UserRegistry.open(store.dataDir()).bootstrapAdmin();
       CairnServer.Builder b = CairnServer.builder(s).bind(bind).port(port).workerThreads(workers).maxBodyBytes(maxBody)
           .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead);
+      b.hostTimeout(java.time.Duration.ofSeconds(hostTimeoutSeconds));
       tls.ifPresent(b::tls);
       server = b.start();
     } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import static io.cairn.server.auth.Access.READ;
 import static io.cairn.server.auth.Access.USER;
 
 import io.cairn.server.auth.UserRegistry;
+import io.cairn.server.deploy.Deployments;
 import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.cairn.server.metrics.Metrics;
@@ -50,8 +51,9 @@ public final class CairnServer {
     UserRegistry users = b.users;
     Overlays overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
+    Deployments deployments = Deployments.open(images, overlays, b.hostTimeout);
     ApiRouter router = routes(images, overlays, diskCache, b.maxBodyBytes, counters,
-        new Authenticator(b.users, b.anonymousRead), metrics);
+        new Authenticator(b.users, b.anonymousRead), metrics, deployments);
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns.
     shutdown = new GracefulShutdownHandler(new BlockingHandler(router));
@@ -77,7 +79,7 @@ public final class CairnServer {
   }
 
   static ApiRouter routes(Images images, Overlays overlays, DiskCache diskCache, long maxBody,
-      ServerCounters counters, Authenticator auth, Metrics metrics) {
+      ServerCounters counters, Authenticator auth, Metrics metrics, Deployments deployments) {
     ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics);
     StatusEndpoints status = new StatusEndpoints(images, counters, diskCache);
     DiskEndpoint disk = new DiskEndpoint(images, counters, diskCache);
@@ -123,6 +125,18 @@ public final class CairnServer {
     r.item("overlays", "name", "resize").on("POST", USER, ov::resize);
     r.item("overlays", "name", "reset").on("POST", USER, ov::reset);
     r.item("overlays", "name", "snapshot").on("POST", USER, ov::snapshot);
+    DeployEndpoints dep = new DeployEndpoints(deployments); // docs/deploy.md
+    r.exact("profiles").on("GET", READ, (ex, p) -> dep.listProfiles(ex));
+    r.item("profiles", "name", "").on("GET", READ, dep::getProfile).on("PUT", PUBLISH, dep::putProfile)
+        .on("DELETE", PUBLISH, dep::deleteProfile);
+    r.item("profiles", "name", "versions").on("GET", READ, dep::versions);
+    r.exact("hosts").on("GET", USER, (ex, p) -> dep.listHosts(ex));
+    r.item("hosts", "name", "").on("GET", USER, dep::getHost).on("PUT", ADMIN, dep::registerHost)
+        .on("DELETE", ADMIN, dep::deleteHost);
+    r.item("hosts", "name", "heartbeat").on("POST", ADMIN, dep::heartbeat);
+    r.exact("deployments").on("GET", USER, (ex, p) -> dep.list(ex)).on("POST", USER, (ex, p) -> dep.create(ex));
+    r.item("deployments", "id", "").on("GET", USER, dep::get).on("DELETE", USER, dep::delete);
+    r.exact("vms/release").on("POST", USER, (ex, p) -> dep.release(ex));
     return r;
   }
 
@@ -179,6 +193,7 @@ public final class CairnServer {
     private boolean anonymousRead;
     private Optional<Metrics> metrics = Optional.empty();
     private Optional<ServerTls> tls = Optional.empty();
+    private Duration hostTimeout = io.cairn.server.deploy.Hosts.DEFAULT_TIMEOUT;
 
     private Builder(Store store) {
       this.store = store;
@@ -244,6 +259,15 @@ public final class CairnServer {
     /** Serves HTTPS only, with this certificate and key (read again when renewed); default: plain HTTP. */
     public Builder tls(ServerTls tls) {
       this.tls = Optional.of(tls);
+      return this;
+    }
+
+    /** How long a VM host stays in placement after its last heartbeat (default 60 s; docs/deploy.md). */
+    public Builder hostTimeout(Duration d) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("host timeout must be positive, got " + d);
+      }
+      this.hostTimeout = d;
       return this;
     }
 

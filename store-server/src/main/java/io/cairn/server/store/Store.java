@@ -20,6 +20,7 @@ public final class Store implements AutoCloseable {
   private final RocksIndexStore index;
   private final RocksOverlayStore overlays;
   private final RocksSignatureStore signatures;
+  private final RocksRecordStore records;
   private final GcGuard guard = new GcGuard();
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
@@ -30,6 +31,7 @@ public final class Store implements AutoCloseable {
     this.index = new RocksIndexStore(rocks);
     this.overlays = new RocksOverlayStore(rocks);
     this.signatures = new RocksSignatureStore(rocks);
+    this.records = new RocksRecordStore(rocks);
   }
 
   /**
@@ -121,6 +123,11 @@ public final class Store implements AutoCloseable {
 
   public SignatureStore signatures() {
     return signatures;
+  }
+
+  /** Small durable records (VM profiles, hosts, deployments); see {@link RecordStore}. */
+  public RecordStore records() {
+    return records;
   }
 
   /** Coordinates garbage collection with writers in this process. */
