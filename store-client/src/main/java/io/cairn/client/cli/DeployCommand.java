@@ -87,7 +87,7 @@ final class DeployCommand implements Callable<Integer> {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("domain.xml"), l.domainXml());
     Path sh = dir.resolve("qemu.sh");
-    Files.writeString(sh, "#!/bin/sh\nexec " + String.join(" \\\n  ", l.qemuArgs().stream().map(DeployCommand::quote).toList()) + "\n");
+    Files.writeString(sh, "#!/bin/sh\nexec " + shellLines(l.qemuArgs()) + "\n");
     try {
       Files.setPosixFilePermissions(sh, PosixFilePermissions.fromString("rwxr-xr-x"));
     } catch (UnsupportedOperationException ignored) {
@@ -125,6 +125,16 @@ final class DeployCommand implements Callable<Integer> {
       }
     }
     return false;
+  }
+
+  /** The argument vector as shell words, one option and its value per line. */
+  static String shellLines(List<String> args) {
+    StringBuilder b = new StringBuilder(quote(args.get(0)));
+    for (int i = 1; i < args.size(); i++) {
+      String a = args.get(i);
+      b.append(a.startsWith("-") ? " \\\n  " : " ").append(quote(a));
+    }
+    return b.toString();
   }
 
   /** Shell-quotes an argument unless it only has characters that never need it. */
