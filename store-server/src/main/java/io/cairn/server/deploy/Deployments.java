@@ -78,7 +78,13 @@ public final class Deployments {
 
   /** Opens the deploy state of the server's store: finishes what a crash interrupted, then loads. */
   public static Deployments open(Images images, Overlays overlays, Duration hostTimeout) {
-    Deployments d = new Deployments(new DeployRecords(images.store().records()), images, overlays, hostTimeout);
+    return open(images.store().records(), images, overlays, hostTimeout);
+  }
+
+  /** As {@link #open(Images, Overlays, Duration)}, with the records in {@code records} (tests inject faults here). */
+  static Deployments open(io.cairn.server.store.RecordStore records, Images images, Overlays overlays,
+      Duration hostTimeout) {
+    Deployments d = new Deployments(new DeployRecords(records), images, overlays, hostTimeout);
     d.recover();
     for (DeployRecords.Stored s : d.records.deployments()) {
       d.live.put(s.info().id(), s);
@@ -95,9 +101,11 @@ public final class Deployments {
   /** Deletes the overlays of deploys that crashed between creating them and committing. */
   private void recover() {
     for (DeployRecords.Pending p : records.pending()) {
+      int deleted = 0;
       for (OverlayName o : p.overlays()) {
         try {
           overlays.delete(p.owner(), o);
+          deleted++;
         } catch (CairnException e) {
           if (e.code() != ErrorCode.OVERLAY_UNKNOWN) {
             throw e;
@@ -107,7 +115,7 @@ public final class Deployments {
         }
       }
       records.removePending(p.id());
-      System.err.println("cairn: deploy " + p.id() + " was interrupted; deleted its " + p.overlays().size() + " overlays");
+      System.err.println("cairn: deploy " + p.id() + " was interrupted; deleted the " + deleted + " overlays it had made");
     }
   }
 
