@@ -275,6 +275,40 @@ class DeployTest {
   }
 
   @Test
+  void deploy_whenLibvirtNetworkAndUefi_domainXmlValidatesAndQemuUsesATap() throws Exception {
+    String json = profileJson("base:v1", 2, 96 * MIB, "10.6.0.0/24", "10.6.0.1", "10.6.0.2", "uefi")
+        .replace("\"bridge\": \"br0\"", "\"network\": \"default\", \"macPrefix\": \"02:ca:1f:00\"");
+    putProfile("netw", json, 201);
+    String carol = users.get("carol");
+    HttpResponse<byte[]> r = call(carol, "POST", "/v1/deployments",
+        "{\"profile\": \"netw\", \"count\": 2, \"namePrefix\": \"db-\", \"nbd\": {\"host\": \"nbd.example\", \"port\": 10900}}");
+    assertEquals(201, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+    DeploymentInfo d = DeploymentInfo.fromJson(Http.json(r));
+    String validate = Tools.require("virt-xml-validate");
+    for (VmInfo vm : d.vms()) {
+      assertTrue(vm.name().value().startsWith("db-"), vm.name().value());
+      assertTrue(vm.mac().startsWith("02:ca:1f:00:"), vm.mac());
+      String xml = vm.launch().orElseThrow().domainXml();
+      assertTrue(xml.contains("<os firmware='efi'>") && xml.contains("<source network='default'/>")
+          && xml.contains("<memory unit='MiB'>96</memory>") && xml.contains("<vcpu placement='static'>2</vcpu>")
+          && xml.contains("<host name='nbd.example' port='10900'/>"), xml);
+      Path x = dir.resolve(vm.name() + "-netw.xml");
+      Files.writeString(x, xml);
+      Cli.Result v = Http.exec(validate, x.toString(), "domain");
+      assertEquals(0, v.exit(), v.out() + "\n" + xml);
+      List<String> args = vm.launch().get().qemuArgs();
+      assertEquals("tap,id=net0,ifname=ct" + vm.mac().replace(":", "").substring(4) + ",script=no,downscript=no",
+          args.get(args.indexOf("-netdev") + 1));
+      assertTrue(args.contains("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd"), args.toString());
+    }
+    // Rendered again with other NBD settings, the same VMs point elsewhere.
+    JsonNode again = Http.json(call(carol, "GET", "/v1/deployments/" + d.id() + "?nbdHost=10.0.0.9&nbdPort=10809", null));
+    assertTrue(again.path("vms").path(0).path("domainXml").asText().contains("<host name='10.0.0.9' port='10809'/>"));
+    assertEquals(200, call(carol, "DELETE", "/v1/deployments/" + d.id() + "?deleteDisks=true", null).statusCode());
+    assertEquals(0, overlayCount(carol));
+  }
+
+  @Test
   void profile_whenPutAgainOrSignedOrInvalid_versionsSignaturesAndPreciseErrors() throws Exception {
     Path profile = dir.resolve("p.json");
     Files.writeString(profile, profileJson("base:v1", 2, 128 * MIB, "10.3.0.0/24", "10.3.0.1", "10.3.0.2", "bios"));
