@@ -185,6 +185,14 @@ class DeployTest {
     vms.forEach(v -> perHost.merge(v.host().value(), 1L, Long::sum));
     assertEquals(Map.of("h1", 16L, "h2", 24L, "h3", 24L), perHost);
     assertEquals(Map.of("h1", 16, "h2", 24, "h3", 24, "h-dead", 0), usedCpus());
+    // Each host is told exactly the VMs placed on it (what its agent should run).
+    for (JsonNode h : hostsJson().path("hosts")) {
+      java.util.Set<String> placed = new java.util.TreeSet<>();
+      h.path("placed").forEach(n -> placed.add(n.asText()));
+      java.util.Set<String> expected = new java.util.TreeSet<>();
+      vms.stream().filter(v -> v.host().value().equals(h.path("name").asText())).forEach(v -> expected.add(v.name().value()));
+      assertEquals(expected, placed, h.path("name").asText());
+    }
     JsonNode dead = null;
     for (JsonNode h : hostsJson().path("hosts")) {
       dead = h.path("name").asText().equals("h-dead") ? h : dead;

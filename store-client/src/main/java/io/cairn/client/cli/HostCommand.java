@@ -30,7 +30,7 @@ final class HostCommand implements Callable<Integer> {
       return;
     }
     System.out.printf("%-20s %s  vCPUs %d/%d  memory %s/%s  %d VMs  last seen %s%n", h.name(), h.live() ? "live" : "DOWN",
-        h.usedCpus(), h.cpus(), Output.bytes(h.usedMemoryBytes()), Output.bytes(h.memoryBytes()), h.vms(),
+        h.usedCpus(), h.cpus(), Output.bytes(h.usedMemoryBytes()), Output.bytes(h.memoryBytes()), h.placed().size(),
         h.lastSeen().map(Object::toString).orElse("never"));
   }
 

@@ -92,7 +92,7 @@ public final class Deployments {
         for (String k : leaseKeys(vm, s.profile())) {
           d.leases.put(k, s.info().id());
         }
-        d.hosts.account(vm.host(), demand(s.profile()), 1);
+        d.hosts.account(vm.host(), vm.name(), demand(s.profile()), 1);
       }
     }
     return d;
@@ -159,7 +159,7 @@ public final class Deployments {
         for (String k : leaseKeys(vm, p)) {
           leases.put(k, id);
         }
-        hosts.account(vm.host(), demand(p), 1);
+        hosts.account(vm.host(), vm.name(), demand(p), 1);
       }
     }
     DeploymentInfo info = new DeploymentInfo(id, owner.value(), pi.name(), pi.digest(), template.digest(), Instant.now(),
@@ -223,7 +223,7 @@ public final class Deployments {
       for (String k : leaseKeys(vm, p)) {
         leases.remove(k, id);
       }
-      hosts.account(vm.host(), demand(p), -1);
+      hosts.account(vm.host(), vm.name(), demand(p), -1);
     }
   }
 

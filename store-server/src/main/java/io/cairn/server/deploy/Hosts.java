@@ -40,6 +40,7 @@ public final class Hosts {
     long lastSeenNanos;
     Optional<Instant> lastSeen = Optional.empty();
     List<String> reported = List.of();
+    final java.util.TreeSet<String> placed = new java.util.TreeSet<>();
   }
 
   Hosts(DeployRecords records, Duration timeout) {
@@ -153,12 +154,17 @@ public final class Hosts {
   }
 
   /** Adds (sign 1) or removes (sign -1) a placed VM's share; a host removed meanwhile is skipped. */
-  synchronized void account(HostName name, Demand d, int sign) {
+  synchronized void account(HostName name, VmName vm, Demand d, int sign) {
     Host h = hosts.get(name);
     if (h != null) {
       h.usedCpus += sign * d.cpus();
       h.usedMemory += sign * d.memoryBytes();
       h.vms += sign;
+      if (sign > 0) {
+        h.placed.add(vm.value());
+      } else {
+        h.placed.remove(vm.value());
+      }
     }
   }
 
@@ -176,7 +182,7 @@ public final class Hosts {
   }
 
   private HostInfo info(HostName n, Host h) {
-    return new HostInfo(n, h.cpus, h.memory, h.usedCpus, h.usedMemory, h.vms, h.lastSeen, live(h, System.nanoTime()),
-        h.reported);
+    return new HostInfo(n, h.cpus, h.memory, h.usedCpus, h.usedMemory, List.copyOf(h.placed), h.lastSeen,
+        live(h, System.nanoTime()), h.reported);
   }
 }

@@ -130,8 +130,8 @@ public final class CairnServer {
     r.item("profiles", "name", "").on("GET", READ, dep::getProfile).on("PUT", PUBLISH, dep::putProfile)
         .on("DELETE", PUBLISH, dep::deleteProfile);
     r.item("profiles", "name", "versions").on("GET", READ, dep::versions);
-    r.exact("hosts").on("GET", USER, (ex, p) -> dep.listHosts(ex));
-    r.item("hosts", "name", "").on("GET", USER, dep::getHost).on("PUT", ADMIN, dep::registerHost)
+    r.exact("hosts").on("GET", ADMIN, (ex, p) -> dep.listHosts(ex));
+    r.item("hosts", "name", "").on("GET", ADMIN, dep::getHost).on("PUT", ADMIN, dep::registerHost)
         .on("DELETE", ADMIN, dep::deleteHost);
     r.item("hosts", "name", "heartbeat").on("POST", ADMIN, dep::heartbeat);
     r.exact("deployments").on("GET", USER, (ex, p) -> dep.list(ex)).on("POST", USER, (ex, p) -> dep.create(ex));
