@@ -78,6 +78,9 @@ final class ServeCommand implements Callable<Integer> {
     for (java.util.logging.Logger l : QUIET) {
       l.setLevel(java.util.logging.Level.WARNING);
     }
+    if (hostTimeoutSeconds < 1) {
+      throw new io.cairn.error.InvalidInputException("--host-timeout must be at least 1 second, got " + hostTimeoutSeconds);
+    }
     MemoryBudget budget = MemoryBudget.parse(memory);
     budget.heapWarning(Runtime.getRuntime().maxMemory()).ifPresent(System.err::println);
     if ((tlsCert == null) != (tlsKey == null)) {
