@@ -155,7 +155,7 @@ final class DeployEndpoints {
       }
     }
     Target t = target(ex, nbd.path("host").isTextual() ? nbd.path("host").asText() : null,
-        nbd.has("port") ? (int) integer(nbd, "port", 1, 65535) : Target.NBD_PORT,
+        nbd.has("port") ? (int) integer(nbd, "nbd.", "port", 1, 65535) : Target.NBD_PORT,
         nbd.path("tlsDir").isTextual() ? nbd.path("tlsDir").asText() : null,
         body.path("seedDir").isTextual() ? body.path("seedDir").asText() : null);
     DeploymentInfo d = deploy.deploy(caller(ex).name(),
@@ -239,12 +239,17 @@ final class DeployEndpoints {
   }
 
   private static long integer(JsonNode n, String field, long min, long max) {
+    return integer(n, "", field, min, max);
+  }
+
+  /** {@code n.field} as a long in [min, max]; errors name it as {@code path + field}. */
+  private static long integer(JsonNode n, String path, String field, long min, long max) {
     JsonNode v = n.get(field);
     if (v == null || v.isNull()) {
-      throw new FieldInvalidException(field, "is required");
+      throw new FieldInvalidException(path + field, "is required");
     }
     if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
-      throw new FieldInvalidException(field, "must be an integer from " + min + " to " + max + ", got " + v);
+      throw new FieldInvalidException(path + field, "must be an integer from " + min + " to " + max + ", got " + v);
     }
     return v.asLong();
   }
