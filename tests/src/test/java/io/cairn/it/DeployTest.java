@@ -283,6 +283,37 @@ class DeployTest {
   }
 
   @Test
+  void deploy_whenRequestIsInvalid_400NamesTheFieldAndNothingIsAllocated() throws Exception {
+    String dave = users.get("dave");
+    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    cases.put("count", "{\"profile\": \"web\", \"count\": 0}");
+    cases.put("namePrefix", "{\"profile\": \"web\", \"count\": 1, \"namePrefix\": \"-web\"}");
+    cases.put("nbd.host", "{\"profile\": \"web\", \"count\": 1, \"nbd\": {\"host\": \"a b\"}}");
+    cases.put("nbd.port", "{\"profile\": \"web\", \"count\": 1, \"nbd\": {\"port\": 70000}}");
+    cases.put("nbd.tlsDir", "{\"profile\": \"web\", \"count\": 1, \"nbd\": {\"tlsDir\": \"relative/dir\"}}");
+    cases.put("seedDir", "{\"profile\": \"web\", \"count\": 1, \"seedDir\": \"/x/../etc\"}");
+    cases.put("profile", "{\"count\": 1}");
+    cases.put("colour", "{\"profile\": \"web\", \"count\": 1, \"colour\": 1}");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      HttpResponse<byte[]> r = call(dave, "POST", "/v1/deployments", c.getValue());
+      assertEquals(400, r.statusCode(), c.getKey() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+      assertEquals(c.getKey(), Http.json(r).path("detail").path("field").asText(), c.getKey());
+    }
+    assertEquals("PROFILE_UNKNOWN", Http.json(call(dave, "POST", "/v1/deployments",
+        "{\"profile\": \"nosuch\", \"count\": 1}")).path("error").asText());
+    assertEquals("ID_INVALID", Http.json(call(dave, "POST", "/v1/deployments",
+        "{\"profile\": \"web@sha256:12\", \"count\": 1}")).path("error").asText());
+    assertEquals(415, call(dave, "POST", "/v1/deployments", null).statusCode());
+    assertEquals("NAME_INVALID", Http.json(call(dave, "POST", "/v1/vms/release", "{\"vms\": [\"Web_1\"]}"))
+        .path("error").asText());
+    assertEquals("DEPLOYMENT_UNKNOWN", Http.json(call(dave, "POST", "/v1/vms/release", "{\"vms\": [\"web-999\"]}"))
+        .path("error").asText());
+    assertEquals(403, call(dave, "PUT", "/v1/hosts/h1", "{\"cpus\": 1, \"memoryBytes\": 1}").statusCode());
+    assertEquals(0, deploymentCount(dave));
+    assertEquals(0, overlayCount(dave));
+  }
+
+  @Test
   void deploy_whenLibvirtNetworkAndUefi_domainXmlValidatesAndQemuUsesATap() throws Exception {
     String json = profileJson("base:v1", 2, 96 * MIB, "10.6.0.0/24", "10.6.0.1", "10.6.0.2", "uefi")
         .replace("\"bridge\": \"br0\"", "\"network\": \"default\", \"macPrefix\": \"02:ca:1f:00\"");
