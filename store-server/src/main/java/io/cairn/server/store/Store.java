@@ -21,6 +21,7 @@ public final class Store implements AutoCloseable {
   private final RocksIndexStore index;
   private final RocksOverlayStore overlays;
   private final RocksSignatureStore signatures;
+  private final RecordStore records;
   private final GcGuard guard = new GcGuard();
   /** Every call through the accessors below passes it, so {@link #close()} never frees RocksDB under a reader. */
   private final StoreGate gate = new StoreGate();
@@ -42,6 +43,7 @@ public final class Store implements AutoCloseable {
     this.gatedIndex = new GatedStores.Index(index, gate);
     this.gatedOverlays = new GatedStores.Overlays(overlays, gate);
     this.gatedSignatures = new GatedStores.Signatures(signatures, gate);
+    this.records = new GatedStores.Records(new RocksRecordStore(rocks), gate);
   }
 
   /**
@@ -138,6 +140,11 @@ public final class Store implements AutoCloseable {
   /** The block store without the gate, for test hooks in this package. */
   RocksBlockStore rawBlocks() {
     return blocks;
+  }
+
+  /** Small durable records (VM profiles, hosts, deployments); see {@link RecordStore}. */
+  public RecordStore records() {
+    return records;
   }
 
   /** Coordinates garbage collection with writers in this process. */
