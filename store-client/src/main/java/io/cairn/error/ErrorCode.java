@@ -43,7 +43,12 @@ public enum ErrorCode {
    * A host with a trust set found no valid signature by a trusted key for what it was asked to
    * pull. Raised by the client; the server never sends it.
    */
-  UNTRUSTED(403);
+  UNTRUSTED(403),
+  /**
+   * The store's disk has less free space than the server keeps in reserve (or is full), or the
+   * store was opened read-only because of it: nothing was written. Retry after freeing space.
+   */
+  STORAGE_FULL(507);
 
   private final int httpStatus;
 

@@ -86,8 +86,31 @@ final class RocksBackend implements AutoCloseable {
 
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  /** The {@code rocksdb/} directory. */
+  final Path dir;
+  /** Opened with {@link RocksDB#openReadOnly}: every write is refused with STORAGE_FULL. */
+  final boolean readOnly;
+  /** Writes are refused while the disk has less free space than this (see {@link #checkWritable}). */
+  private final long minFreeBytes;
+  private final java.nio.file.FileStore disk;
+  /**
+   * The first write RocksDB failed with a storage error (disk full, damaged table file). RocksDB then
+   * refuses every later write until the database is reopened (measured with RocksDB 11.8: no
+   * recovery within 25 s of freeing 40 MB, with or without an SstFileManager; RocksJava has no
+   * {@code Resume()}), so health reports it until the process restarts.
+   */
+  private volatile String stoppedBy;
+  /** RocksDB's count of background errors when the store was opened. */
+  private final long backgroundErrorsAtOpen;
 
   RocksBackend(Path dir) {
+    this(dir, false, 0);
+  }
+
+  RocksBackend(Path dir, boolean readOnly, long minFreeBytes) {
+    this.dir = dir;
+    this.readOnly = readOnly;
+    this.minFreeBytes = minFreeBytes;
     // Two caches of uncompressed table blocks, 128 MiB in all (with 256 MiB a server under
     // -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
     // streaming gigabytes of data through it cannot evict the block_keys and index entries that
@@ -112,10 +135,16 @@ final class RocksBackend implements AutoCloseable {
       descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), options(name, name.equals("block_data") ? dataCache : indexCache)));
     }
     try {
-      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+      db = readOnly ? RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles)
+          : RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
       close();
       String msg = String.valueOf(e.getMessage());
+      if (isNoSpace(e)) {
+        // Opening for writing creates a new log and manifest; with the disk full it cannot.
+        throw new StoreException(ErrorCode.STORAGE_FULL, "cannot open store " + dir.getParent()
+            + " for writing: its disk is full (" + msg + ")", e);
+      }
       if (msg.contains("lock") || msg.contains("LOCK")) {
         throw new StoreException(ErrorCode.STORE_LOCKED, "store " + dir.getParent()
             + " is in use by another Cairn process (a server or an import); stop it, or talk to the"
@@ -135,6 +164,80 @@ final class RocksBackend implements AutoCloseable {
     // Stores made before signed tags get the family on open (create_missing_column_families).
     signatures = handle("signatures");
     legacyBlocks = names.contains(LEGACY_BLOCKS) ? handle(LEGACY_BLOCKS) : null;
+    try {
+      disk = java.nio.file.Files.getFileStore(dir);
+    } catch (java.io.IOException e) {
+      close();
+      throw new StoreException(ErrorCode.STORE_FORMAT, "cannot open store " + dir.getParent() + ": " + e, e);
+    }
+    backgroundErrorsAtOpen = backgroundErrors();
+  }
+
+  /**
+   * Refuses a write before RocksDB sees it when the disk is nearly full. A write that RocksDB
+   * itself fails for lack of space stops the whole database until it is reopened (see
+   * {@link #stoppedBy}); refusing early keeps the store writable again the moment space returns.
+   */
+  void checkWritable() {
+    if (readOnly) {
+      throw new StoreException(ErrorCode.STORAGE_FULL, "the store was opened read-only because its disk was full;"
+          + " writes are off until the server is restarted with free space");
+    }
+    long free = freeBytes();
+    if (free < minFreeBytes) {
+      throw new StoreException(ErrorCode.STORAGE_FULL, "the store's disk has " + free + " bytes free, less than the "
+          + minFreeBytes + " bytes kept in reserve; free space (or delete images and run gc), then retry");
+    }
+  }
+
+  /** Bytes the store's filesystem has free for this process now. */
+  long freeBytes() {
+    try {
+      return disk.getUsableSpace();
+    } catch (java.io.IOException e) {
+      return Long.MAX_VALUE; // cannot tell: let RocksDB try
+    }
+  }
+
+  long minFreeBytes() {
+    return minFreeBytes;
+  }
+
+  /** Why RocksDB refuses writes until the store is reopened, if it does. */
+  java.util.Optional<String> stoppedBy() {
+    String s = stoppedBy;
+    if (s == null && !readOnly && backgroundErrors() > backgroundErrorsAtOpen) {
+      s = "RocksDB reported a background error (see the LOG file in " + dir + ")";
+    }
+    return java.util.Optional.ofNullable(s);
+  }
+
+  private long backgroundErrors() {
+    try {
+      return db.getLongProperty("rocksdb.background-errors");
+    } catch (RocksDBException e) {
+      return 0;
+    }
+  }
+
+  static boolean isNoSpace(RocksDBException e) {
+    org.rocksdb.Status st = e.getStatus();
+    return (st != null && st.getSubCode() == org.rocksdb.Status.SubCode.NoSpace)
+        || String.valueOf(e.getMessage()).contains("No space left on device");
+  }
+
+  static boolean isCorruption(RocksDBException e) {
+    org.rocksdb.Status st = e.getStatus();
+    return st != null && st.getCode() == org.rocksdb.Status.Code.Corruption;
+  }
+
+  /** Remembers a failed write: RocksDB keeps refusing writes after it, so health must say so. */
+  private StoreException failedWrite(String what, RocksDBException e) {
+    if (stoppedBy == null) {
+      stoppedBy = "RocksDB stopped accepting writes after failing to " + what + ": " + e.getMessage()
+          + "; restart the server once the cause is fixed";
+    }
+    return storageError(what, e);
   }
 
   private ColumnFamilyHandle handle(String name) {
@@ -212,19 +315,21 @@ final class RocksBackend implements AutoCloseable {
   }
 
   void write(WriteBatch batch, WriteOptions options) {
+    checkWritable();
     try {
       db.write(options, batch);
     } catch (RocksDBException e) {
-      throw storageError("write", e);
+      throw failedWrite("write", e);
     }
   }
 
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
+    checkWritable();
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
       db.flush(f, List.of(blockData, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine, signatures));
     } catch (RocksDBException e) {
-      throw storageError("flush", e);
+      throw failedWrite("flush", e);
     }
   }
 
@@ -243,7 +348,7 @@ final class RocksBackend implements AutoCloseable {
     try {
       db.syncWal();
     } catch (RocksDBException e) {
-      throw storageError("sync the write-ahead log", e);
+      throw failedWrite("sync the write-ahead log", e);
     }
   }
 
@@ -268,6 +373,10 @@ final class RocksBackend implements AutoCloseable {
   }
 
   static StoreException storageError(String what, RocksDBException e) {
+    if (isNoSpace(e)) {
+      return new StoreException(ErrorCode.STORAGE_FULL, "the store's disk is full: failed to " + what + " ("
+          + e.getMessage() + "); free space, then retry", e);
+    }
     return new StoreException(ErrorCode.INTERNAL, "storage failed to " + what + ": " + e.getMessage(), e);
   }
 
@@ -278,7 +387,9 @@ final class RocksBackend implements AutoCloseable {
     }
     if (db != null) {
       try {
-        db.syncWal();
+        if (!readOnly) {
+          db.syncWal();
+        }
       } catch (RocksDBException ignored) {
         // closing anyway; RocksDB replays the log on the next open
       }
