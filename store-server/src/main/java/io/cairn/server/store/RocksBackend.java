@@ -323,6 +323,21 @@ final class RocksBackend implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes a batch that only deletes, skipping the free-space reserve: deleting images and running
+   * gc is how an operator frees space, and a deletion needs only a few bytes of log.
+   */
+  void writeDeletion(WriteBatch batch, WriteOptions options) {
+    if (readOnly) {
+      checkWritable();
+    }
+    try {
+      db.write(options, batch);
+    } catch (RocksDBException e) {
+      throw failedWrite("write", e);
+    }
+  }
+
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
     checkWritable();

@@ -373,7 +373,7 @@ final class RocksBlockStore implements BlockStore {
         // batch as the blocks they count.
         b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-n));
         b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) n * blockSize.bytes()));
-        rocks.write(b, rocks.logged);
+        rocks.writeDeletion(b, rocks.logged);
       }
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete blocks", e);

@@ -77,7 +77,7 @@ final class RocksIndexStore implements IndexStore {
       for (PageId id : ids) {
         b.delete(rocks.pages, id.toRaw());
       }
-      rocks.write(b, rocks.logged);
+      rocks.writeDeletion(b, rocks.logged);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete index pages", e);
     }
@@ -87,7 +87,7 @@ final class RocksIndexStore implements IndexStore {
   public void deleteImage(ImageDigest digest) {
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.images, digest.toRaw());
-      rocks.write(b, rocks.synced);
+      rocks.writeDeletion(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete an image", e);
     }
@@ -190,7 +190,7 @@ final class RocksIndexStore implements IndexStore {
       b.delete(rocks.tags, Keys.tag(tag));
       // Signatures vouch for a digest under this tag; a tag made again later starts unsigned.
       b.deleteRange(rocks.signatures, Keys.signaturePrefix(tag), Keys.signaturePrefixEnd(tag));
-      rocks.write(b, rocks.synced);
+      rocks.writeDeletion(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete a tag", e);
     }
