@@ -118,6 +118,49 @@ class SstDamageTest {
     assertEquals(TestDisks.sha256(image), TestDisks.sha256(out));
   }
 
+  /**
+   * Damage nobody read before a compaction did: RocksDB stops all writes (it cannot resume in
+   * process). Health must say so; the next start salvages the file before compaction runs again.
+   */
+  @Test
+  void compactionOverDamage_health503_restartSalvages_pushHeals() throws Exception {
+    Path image = TestDisks.random(dir.resolve("c.raw"), 16L << 20, 505);
+    Path data = dir.resolve("data");
+    assertEquals(0, Cli.run("import", image.toString(), "--name", "dmg:c", "--data", data.toString()).exit());
+    flipLargestTable(data);
+    Set<String> unreadable = unreadableBlocks(data);
+    assertFalse(unreadable.isEmpty());
+    Path other = TestDisks.random(dir.resolve("o.raw"), 1L << 20, 506);
+
+    try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"));
+        CairnClient c = Overlays.client(server, server.token())) {
+      HttpResponse<byte[]> gc = Http.send(Http.req(server.uri("/v1/admin/gc?grace=600"))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+      assertEquals(500, gc.statusCode(), "gc's compaction reads the damaged file: " + new String(gc.body()));
+      HttpResponse<byte[]> health = Http.get(server.uri("/v1/health"));
+      assertEquals(503, health.statusCode(), new String(health.body(), StandardCharsets.UTF_8));
+      assertTrue(Http.json(health).path("reason").asText().contains("checksum"), new String(health.body()));
+      io.cairn.error.CairnException e = org.junit.jupiter.api.Assertions.assertThrows(io.cairn.error.CairnException.class,
+          () -> c.publish(other, Tag.parse("dmg:o"), ProgressListener.NONE));
+      assertEquals(io.cairn.error.ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
+    }
+    try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs2"));
+        CairnClient c = Overlays.client(server, server.token())) {
+      HttpResponse<byte[]> health = Http.get(server.uri("/v1/health"));
+      assertEquals(200, health.statusCode(), new String(health.body(), StandardCharsets.UTF_8));
+      assertEquals(unreadable.size(), c.publish(image, Tag.parse("dmg:c"), ProgressListener.NONE).blocksSent());
+      assertTrue(c.publish(other, Tag.parse("dmg:o"), ProgressListener.NONE).blocksSent() > 0);
+      HttpResponse<byte[]> gc = Http.send(Http.req(server.uri("/v1/admin/gc?grace=600"))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+      assertEquals(200, gc.statusCode(), new String(gc.body()));
+    }
+    Cli.Result ok = Cli.run("verify", "--data", data.toString());
+    assertEquals(0, ok.exit(), ok.toString());
+    Path out = dir.resolve("c-out.raw");
+    assertEquals(0, Cli.run("export", "dmg:c", out.toString(), "--data", data.toString()).exit());
+    assertEquals(TestDisks.sha256(image), TestDisks.sha256(out));
+  }
+
   /** A whole-disk GET must not end as a well-formed response with wrong or missing bytes. */
   private static void assertDiskGetFails(ServerProcess server, String tag) throws InterruptedException {
     try {

@@ -130,9 +130,16 @@ final class RocksBackend implements AutoCloseable {
     if (existingFamilies(dir).contains(LEGACY_BLOCKS)) {
       names.add(LEGACY_BLOCKS); // RocksDB opens a database only with all of its families
     }
+    // A damaged table file named by an earlier failure is salvaged before compaction may read it
+    // again (TableSalvage.resumePending turns compaction back on).
+    boolean holdCompactions = !readOnly && TableSalvage.hasRememberedDamage(dir.resolveSibling("salvage"));
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (String name : names) {
-      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), options(name, name.equals("block_data") ? dataCache : indexCache)));
+      ColumnFamilyOptions cfOptions = options(name, name.equals("block_data") ? dataCache : indexCache);
+      if (holdCompactions && name.equals("block_data")) {
+        cfOptions.setDisableAutoCompactions(true);
+      }
+      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
     }
     try {
       db = readOnly ? RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles)
@@ -231,13 +238,33 @@ final class RocksBackend implements AutoCloseable {
     return st != null && st.getCode() == org.rocksdb.Status.Code.Corruption;
   }
 
-  /** Remembers a failed write: RocksDB keeps refusing writes after it, so health must say so. */
+  /**
+   * Remembers a failed write: RocksDB keeps refusing writes after it, so health must say so, and
+   * later writes answer 503 rather than 500. A checksum failure (compaction read a damaged table
+   * file) is also written down, so the next open salvages that file before compacting.
+   */
   private StoreException failedWrite(String what, RocksDBException e) {
-    if (stoppedBy == null) {
+    if (isCorruption(e)) {
+      TableSalvage.rememberDamage(dir.resolveSibling("salvage"), e);
+    }
+    boolean first = stoppedBy == null;
+    if (first) {
       stoppedBy = "RocksDB stopped accepting writes after failing to " + what + ": " + e.getMessage()
           + "; restart the server once the cause is fixed";
     }
-    return storageError(what, e);
+    if (isNoSpace(e) || first) {
+      return storageError(what, e);
+    }
+    return new StoreException(ErrorCode.UNAVAILABLE, stoppedBy, e);
+  }
+
+  /** Turns compaction of block data back on after {@link TableSalvage#resumePending} held it. */
+  void resumeCompactions() {
+    try {
+      db.setOptions(blockData, org.rocksdb.MutableColumnFamilyOptions.builder().setDisableAutoCompactions(false).build());
+    } catch (RocksDBException e) {
+      throw storageError("turn compaction back on", e);
+    }
   }
 
   private ColumnFamilyHandle handle(String name) {
@@ -355,7 +382,7 @@ final class RocksBackend implements AutoCloseable {
         db.compactRange(h);
       }
     } catch (RocksDBException e) {
-      throw storageError("compact", e);
+      throw failedWrite("compact", e);
     }
   }
 

@@ -73,7 +73,36 @@ final class TableSalvage {
     return unremoved.values().stream().findFirst();
   }
 
-  /** Ingests copies a crash left between dropping a damaged file and ingesting its copy. */
+  /** Lists the damaged table files an earlier process saw fail, one name a line. */
+  private static final String REMEMBERED = "damaged-files";
+
+  static boolean hasRememberedDamage(Path salvageDir) {
+    return Files.exists(salvageDir.resolve(REMEMBERED));
+  }
+
+  /**
+   * Writes down the table file a failed compaction or write named: RocksDB stops writes until it
+   * is reopened, and the next open must salvage that file before compaction reads it again.
+   */
+  static void rememberDamage(Path salvageDir, RocksDBException e) {
+    Matcher m = FILE.matcher(String.valueOf(e.getMessage()));
+    if (!m.find()) {
+      return;
+    }
+    try {
+      Files.createDirectories(salvageDir);
+      Files.writeString(salvageDir.resolve(REMEMBERED), "/" + m.group(2) + "\n", java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND, java.nio.file.StandardOpenOption.SYNC);
+    } catch (IOException x) {
+      // health still reports the stop; a verify after the restart finds the file
+    }
+  }
+
+  /**
+   * On open: ingests copies a crash left between dropping a damaged file and ingesting its copy,
+   * then salvages the files an earlier process saw fail (compaction of block data is held off
+   * until then, so it cannot stop the database on them again).
+   */
   void resumePending() {
     if (rocks.readOnly || !Files.isDirectory(salvageDir())) {
       return;
@@ -81,6 +110,24 @@ final class TableSalvage {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(salvageDir(), "*.sst")) {
       for (Path f : files) {
         ingest(f);
+      }
+      Path remembered = salvageDir().resolve(REMEMBERED);
+      if (Files.exists(remembered)) {
+        for (String name : new java.util.LinkedHashSet<>(Files.readAllLines(remembered))) {
+          Optional<LiveFileMetaData> file = liveBlockFile(name.trim());
+          if (file.isPresent()) {
+            try {
+              salvage(file.get());
+            } catch (RuntimeException | RocksDBException | IOException x) {
+              unremoved.put(name, "table file " + name.trim().substring(1) + " failed a compaction and could not"
+                  + " be removed (" + x.getMessage() + "); compaction of block data stays off");
+            }
+          }
+        }
+        if (unremoved.isEmpty()) {
+          Files.delete(remembered);
+          rocks.resumeCompactions();
+        }
       }
     } catch (IOException | RocksDBException e) {
       throw RocksBackend.storageError("ingest a salvaged table file", e instanceof RocksDBException r ? r
