@@ -141,6 +141,56 @@ class DiskFullTest {
     }
   }
 
+  /**
+   * Without the reserve, RocksDB itself runs out of space: it stops writes, and resumes by itself
+   * (polling every 5 s) once its largest write buffer fits on the disk again. No restart.
+   */
+  @Test
+  void rocksDbOutOfSpace_withoutReserve_answers507_andResumesByItself() throws Exception {
+    Path data = mountSmallDisk().resolve("data");
+    Path base = TestDisks.random(dir.resolve("base.raw"), 2L << 20, 31);
+    assertEquals(0, Cli.run("import", base.toString(), "--name", "nr:base", "--data", data.toString(),
+        "--min-free", MIN_FREE).exit());
+    ServerProcess.start(data, dir.resolve("logs0"), "--min-free", MIN_FREE).close(); // makes the admin user
+    Path filler = mnt.resolve("filler");
+    fill(filler, 24L << 20); // enough to open the store for writing, not for what follows
+    OverlayName vm = OverlayName.of("vm");
+    Random rnd = new Random(7);
+    try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"), "--min-free", "0");
+        CairnClient c = Overlays.client(server, server.token())) {
+      OverlayClient ov = c.overlays();
+      ov.create(vm, ImageRef.parse("nr:base"));
+      ov.resize(vm, 64L << 20, false);
+      byte[] chunk = new byte[4 << 20];
+      CairnException e = null;
+      for (int i = 0; i < 12 && e == null; i++) { // 12 x 4 MiB of new blocks: more than the disk has left
+        rnd.nextBytes(chunk);
+        try {
+          ov.write(vm, (long) i * chunk.length, chunk, 0, chunk.length);
+        } catch (CairnException x) {
+          e = x;
+        }
+      }
+      assertTrue(e != null, "48 MiB of writes fitted on a disk with 24 MiB free");
+      assertEquals(ErrorCode.STORAGE_FULL, e.code(), e.getMessage());
+      JsonNode health = healthExpecting(server, 503);
+      assertEquals("STORAGE_FULL", health.path("error").asText(), health.toString());
+
+      Files.delete(filler);
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 150 && Http.get(server.uri("/v1/health")).statusCode() != 200; i++) {
+        Thread.sleep(100);
+      }
+      healthExpecting(server, 200);
+      System.out.printf("rocksdb resumed writes %.1f s after the filler was deleted%n", (System.nanoTime() - t0) / 1e9);
+      rnd.nextBytes(chunk);
+      ov.write(vm, 0, chunk, 0, chunk.length);
+      byte[] back = new byte[chunk.length];
+      ov.read(vm, 0, back, 0, back.length);
+      assertTrue(java.util.Arrays.equals(chunk, back));
+    }
+  }
+
   /** A 400 MiB ext4 filesystem without root-reserved blocks, mounted under the test's directory. */
   private Path mountSmallDisk() throws Exception {
     if (!"root".equals(System.getProperty("user.name")) || !Files.exists(Path.of("/dev/loop-control"))) {

@@ -94,14 +94,17 @@ final class RocksBackend implements AutoCloseable {
   private final long minFreeBytes;
   private final java.nio.file.FileStore disk;
   /**
-   * The first write RocksDB failed with a storage error (disk full, damaged table file). RocksDB then
-   * refuses every later write until the database is reopened (measured with RocksDB 11.8: no
-   * recovery within 25 s of freeing 40 MB, with or without an SstFileManager; RocksJava has no
-   * {@code Resume()}), so health reports it until the process restarts.
+   * Why RocksDB refuses writes, from the first write it failed with a storage error (disk full,
+   * damaged table file) until a probe write succeeds again. RocksDB recovers from running out of
+   * space by itself, polling every 5 s, once the disk has as much free as its largest write buffer
+   * (128 MiB) — measured with RocksDB 11.8; RocksJava has no {@code Resume()}. It never recovers
+   * from a damaged table file that compaction read: that needs a reopen.
    */
   private volatile String stoppedBy;
-  /** RocksDB's count of background errors when the store was opened. */
-  private final long backgroundErrorsAtOpen;
+  /** RocksDB's count of background errors when health last looked. */
+  private volatile long backgroundErrorsSeen;
+  private volatile long lastProbeNanos;
+  private static final byte[] PROBE_KEY = "health.probe".getBytes(StandardCharsets.US_ASCII);
 
   RocksBackend(Path dir) {
     this(dir, false, 0);
@@ -177,7 +180,7 @@ final class RocksBackend implements AutoCloseable {
       close();
       throw new StoreException(ErrorCode.STORE_FORMAT, "cannot open store " + dir.getParent() + ": " + e, e);
     }
-    backgroundErrorsAtOpen = backgroundErrors();
+    backgroundErrorsSeen = backgroundErrors();
   }
 
   /**
@@ -210,13 +213,31 @@ final class RocksBackend implements AutoCloseable {
     return minFreeBytes;
   }
 
-  /** Why RocksDB refuses writes until the store is reopened, if it does. */
+  /** Why RocksDB refuses writes now, if it does. */
   java.util.Optional<String> stoppedBy() {
-    String s = stoppedBy;
-    if (s == null && !readOnly && backgroundErrors() > backgroundErrorsAtOpen) {
-      s = "RocksDB reported a background error (see the LOG file in " + dir + ")";
+    if (readOnly) {
+      return java.util.Optional.empty();
     }
-    return java.util.Optional.ofNullable(s);
+    long n = backgroundErrors();
+    if (n > backgroundErrorsSeen) {
+      backgroundErrorsSeen = n;
+      if (stoppedBy == null) {
+        stoppedBy = "RocksDB reported a background error (see the LOG file in " + dir + ")";
+      }
+    }
+    if (stoppedBy != null && System.nanoTime() - lastProbeNanos > 1_000_000_000L) {
+      lastProbeNanos = System.nanoTime();
+      // RocksDB may have recovered by itself (space came back): a tiny logged write tells. A
+      // background error that did not stop writes (a soft one) clears here too.
+      try (WriteBatch b = new WriteBatch()) {
+        b.put(meta, PROBE_KEY, EMPTY);
+        db.write(logged, b);
+        stoppedBy = null;
+      } catch (RocksDBException e) {
+        // still stopped
+      }
+    }
+    return java.util.Optional.ofNullable(stoppedBy);
   }
 
   private long backgroundErrors() {
@@ -250,7 +271,8 @@ final class RocksBackend implements AutoCloseable {
     boolean first = stoppedBy == null;
     if (first) {
       stoppedBy = "RocksDB stopped accepting writes after failing to " + what + ": " + e.getMessage()
-          + "; restart the server once the cause is fixed";
+          + (isNoSpace(e) ? "; it resumes by itself within about 5 s once 128 MiB are free"
+              : "; restart the server (a damaged table file is then salvaged)");
     }
     if (isNoSpace(e) || first) {
       return storageError(what, e);
