@@ -114,6 +114,11 @@ class DiskFullTest {
       JsonNode health = healthExpecting(server, 503);
       assertEquals("STORAGE_FULL", health.path("error").asText(), health.toString());
       assertTrue(health.path("readOnly").asBoolean(), health.toString());
+      try (CairnClient c = Overlays.client(server, server.token())) { // a fresh client: asks health for the block size
+        Path pulled = dir.resolve("pulled.raw");
+        c.pull(ImageRef.parse("ro:base"), pulled, PullOptions.defaults(), ProgressListener.NONE);
+        assertEquals(TestDisks.sha256(base), TestDisks.sha256(pulled));
+      }
       HttpResponse<byte[]> disk = Http.get(server.uri("/v1/images/ro:base/disk"));
       assertEquals(200, disk.statusCode());
       assertEquals(TestDisks.sha256(base), java.util.HexFormat.of().formatHex(
