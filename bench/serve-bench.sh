@@ -12,22 +12,28 @@
 #   3. push      user.img to a server holding only base.img (bytes sent); cold push of app.img to an empty
 #                server vs `restic backup` of app.img into a fresh repository
 #   4. RSS       RSS of a fresh server (--disk-cache 0) under 64 concurrent disk downloads, sampled every 0.1 s
-# --quick leaves out the no-fsync pull pair and step 3, and reads less in step 4.
+#   5. RSS mixed RSS of a server started as `./cairn serve` starts it with no memory flags (the default
+#                --memory budget sets -Xmx; --disk-cache 0) under 64 disk GETs, 64 pulls and 8 overlay writers
+#                at once (io.cairn.bench.MixedLoad) of a random 64 MiB image (16 MiB with --quick)
+# --quick leaves out the no-fsync pull pair and step 3, and reads less in step 4. --mixed-only runs step 5 alone
+# (no corpus needed).
 # Every server runs with CAIRN_JAVA_OPTS=-Xmx256m and is driven as its admin (the token it prints on first
 # start). With --store DIR it serves that store (tags bench/base:v1 and bench/user:v1, e.g. from
 # import-bench.sh --keep-store) instead of importing. Timed steps that matter for targets run --runs times
 # (default 3; 1 with --quick), GETs from the store 3 times, GETs from the disk cache 5 times (3 with
-# --quick) alternating with nginx's, the rest once. Installs nginx-light, rsync, restic, bc, curl if
+# --quick) alternating with nginx's, the rest once. Step 5's server runs without CAIRN_JAVA_OPTS. Installs nginx-light, rsync, restic, bc, curl if
 # missing. Without --jsonl it writes OUT/measurements.jsonl and OUT/report.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup serve "$@"
 STORE_ARG=""
+MIXED_ONLY=0
 set -- "${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --store) STORE_ARG="$2"; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --mixed-only) MIXED_ONLY=1 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
   shift
@@ -38,6 +44,46 @@ RUNS_SLOW=1
 install_peers nginx:nginx-light rsync:rsync restic:restic bc:bc curl:curl
 command -v python3 >/dev/null || die "python3 is needed"
 build_cairn
+
+# ---- 5. RSS under mixed load with the default memory budget (defined here, run last) ----
+mixed_rss() {
+  local mib=$(( QUICK == 1 ? 16 : 64 )) data="$WORK/store-mem" img="$WORK/mem.img" size jar cp lpid t0 r peak=0 hwm
+  head -c "${mib}M" /dev/urandom > "$img"  # random: nothing dedups or compresses away
+  "$BENCH_ROOT/cairn" import "$img" --name bench/mem:v1 --data "$data" --json > /dev/null
+  size=$(apparent "$img"); rm -f "$img"
+  note load.before.mixed "$(loadavg)"
+  # No CAIRN_JAVA_OPTS: the launcher's -Xmx and -XX:MaxDirectMemorySize come from the default budget.
+  SERVER_JAVA_OPTS="" start_server "$data" --disk-cache 0
+  emit rss.mixed.beforeBytes B $(( $(rss_kb "$SPID" VmRSS) * 1024 ))
+  jar=$(ls "$BENCH_ROOT"/bench/target/bench-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1)
+  cp="$jar:$(cat "$BENCH_ROOT/bench/target/classpath.txt")"
+  mkdir -p "$WORK/mixed"
+  java -Xmx1g -cp "$cp" io.cairn.bench.MixedLoad "$URL" "$TOKEN" bench/mem:v1 "$size" "$WORK/mixed" \
+    > "$WORK/mixed.json" 2> "$WORK/mixed.err" &
+  lpid=$!; t0=$(now)
+  while kill -0 "$lpid" 2>/dev/null; do
+    r=$(rss_kb "$SPID" VmRSS); (( r > peak )) && peak=$r
+    sleep 0.1
+  done
+  wait "$lpid" || { log "mixed load failed:"; cat "$WORK/mixed.err" >&2; FAILED+=(rss.mixed); }
+  hwm=$(rss_kb "$SPID" VmHWM)
+  log "mixed load (64 GETs, 64 pulls, 8 writers of a ${mib} MiB image): $(cat "$WORK/mixed.json");" \
+    "RSS peak sampled $((peak >> 10)) MiB, VmHWM $((hwm >> 10)) MiB"
+  emit rss.mixed.seconds s "$(calc "$(now) - $t0")"
+  emit rss.mixed.peakBytes B $(( peak * 1024 ))
+  emit rss.mixed.hwmBytes B $(( hwm * 1024 ))
+  emit rss.mixed.imageBytes B "$size"
+  note rss.mixed.budgetMiB 1024
+  stop_server
+  rm -rf "$data" "$WORK/mixed"
+}
+if [[ $MIXED_ONLY = 1 ]]; then
+  note_machine
+  mixed_rss
+  bench_finish
+  exit
+fi
+
 make_corpus
 standalone_notes
 SIZE=$(apparent "$BASE")
@@ -235,4 +281,5 @@ note rss.limitMiB 512
 if [[ $QUICK = 1 ]]; then note rss.pattern "every 8th the first eighth of the disk, the others a thirty-second at different offsets"
 else note rss.pattern "every 8th the first half of the disk, the others a sixteenth at different offsets"; fi
 [[ $CONC_FAILED = 0 ]] || FAILED+=(rss.downloads)
+mixed_rss
 bench_finish

@@ -80,6 +80,7 @@ public final class Catalog {
         "push.cold.seconds", "push.cold.sentBytes", "push.restic.seconds", "push.restic.storedBytes",
         "rss.downloads", "rss.requestedBytes", "rss.seconds", "rss.failed", "rss.beforeBytes", "rss.peakBytes",
         "rss.hwmBytes", "rss.timelineBytes",
+        "rss.mixed.beforeBytes", "rss.mixed.seconds", "rss.mixed.peakBytes", "rss.mixed.hwmBytes", "rss.mixed.imageBytes",
         "overlay.base.apparentBytes", "overlay.base.importSeconds", "overlay.create.ms",
         "overlay.write4k.ms", "overlay.write1m.ms", "overlay.local4k.ms", "overlay.local1m.ms"));
     if (fuseAvailable(r)) {

@@ -222,10 +222,20 @@ final class ReportWriter {
   }
 
   private void memory() {
-    if (r.get("rss.hwmBytes").isEmpty()) {
+    if (r.get("rss.hwmBytes").isEmpty() && r.get("rss.mixed.hwmBytes").isEmpty()) {
       return;
     }
     out.append("## Server memory\n\n");
+    if (r.get("rss.mixed.hwmBytes").isPresent()) {
+      out.append("Mixed load on a server started with no memory flags (default `--memory` 1 GiB, `--disk-cache 0`):"
+          + " 64 disk GETs, 64 pulls and 8 overlay writers at once, of a random ").append(mibOf("rss.mixed.imageBytes"))
+          .append(" MiB image: ").append(secondsOf("rss.mixed.seconds")).append(" s. RSS before ")
+          .append(mibOf("rss.mixed.beforeBytes")).append(" MiB, highest sample ").append(mibOf("rss.mixed.peakBytes"))
+          .append(" MiB, VmHWM ").append(mibOf("rss.mixed.hwmBytes")).append(" MiB.\n\n");
+    }
+    if (r.get("rss.hwmBytes").isEmpty()) {
+      return;
+    }
     out.append(Format.num(r.median("rss.downloads").orElse(Double.NaN), 0))
         .append(" concurrent curl downloads of base.img's disk (").append(info("rss.pattern")).append("; ")
         .append(mibOf("rss.requestedBytes")).append(" MiB in all) from a fresh server: ")

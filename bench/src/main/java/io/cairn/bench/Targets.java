@@ -29,6 +29,10 @@ public final class Targets {
           Targets::fuseWarmGbps, e -> Format.num(e.value(), 2) + " GB/s", Catalog::fuseAvailable),
       new Target("rss", "server RSS < 512 MiB under 64 concurrent downloads (-Xmx256m)", Target.Comparison.BELOW, 512,
           r -> r.estimate("rss.hwmBytes").map(e -> e.dividedBy(1 << 20)), e -> Format.num(e.value(), 0) + " MiB",
+          r -> true),
+      new Target("rss-mixed", "server RSS ≤ 1024 MiB (default --memory) under 64 GETs, 64 pulls, 8 overlay writers",
+          Target.Comparison.AT_MOST, 1024,
+          r -> r.estimate("rss.mixed.hwmBytes").map(e -> e.dividedBy(1 << 20)), e -> Format.num(e.value(), 0) + " MiB",
           r -> true));
 
   public static List<Target.Outcome> evaluate(Results r) {

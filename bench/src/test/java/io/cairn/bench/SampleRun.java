@@ -64,6 +64,7 @@ final class SampleRun {
     put("overlay.base.apparentBytes", 20.0 * (1 << 30));
     put("rss.hwmBytes", 767.0 * MIB);
     put("rss.timelineBytes", 500.0 * MIB, 600.0 * MIB, 767.0 * MIB, 700.0 * MIB);
+    put("rss.mixed.hwmBytes", 455.0 * MIB);
   }
 
   SampleRun put(String id, double... values) {

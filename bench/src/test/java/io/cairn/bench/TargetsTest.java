@@ -41,6 +41,8 @@ class TargetsTest {
     assertEquals(Verdict.NOT_MET, o.get("overlay").verdict(), "5.05 ms is not below 5 ms");
     assertEquals(Verdict.NOT_AVAILABLE, o.get("fuse").verdict());
     assertEquals(Verdict.NOT_MET, o.get("rss").verdict());
+    assertEquals(455, o.get("rss-mixed").value().orElseThrow().value(), 1e-9);
+    assertEquals(Verdict.MET, o.get("rss-mixed").verdict());
   }
 
   @Test

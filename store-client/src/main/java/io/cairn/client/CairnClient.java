@@ -53,7 +53,7 @@ public final class CairnClient implements AutoCloseable {
   private final OverlayClient overlays;
 
   private CairnClient(Builder b) {
-    this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout));
+    this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout, b.caFile));
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
     this.overlays = new OverlayClient(api.transport());
     this.parallelism = b.parallelism;
@@ -310,8 +310,18 @@ public final class CairnClient implements AutoCloseable {
     private Optional<Path> cacheDir = Optional.empty();
     private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
     private long readAheadBytes = 4L << 20;
+    private Optional<Path> caFile = Optional.empty();
 
     private Builder() {}
+
+    /**
+     * For an {@code https://} server: trust only the CA certificates in this PEM file (default: the
+     * system's trust store). The server's certificate must also name the URL's host.
+     */
+    public Builder caCertificates(Path pemFile) {
+      this.caFile = Optional.of(pemFile);
+      return this;
+    }
 
     public Builder endpoint(URI uri) {
       if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))

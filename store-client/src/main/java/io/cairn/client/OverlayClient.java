@@ -46,12 +46,17 @@ public final class OverlayClient {
     return OverlayInfo.fromJson(http.postJson("/v1/overlays", Map.of("base", base.toString(), "name", name.value())));
   }
 
-  /** The caller's overlays, in name order. */
+  /** The caller's overlays, in name order (every page of the listing). */
   public List<OverlayInfo> list() {
     List<OverlayInfo> out = new ArrayList<>();
-    for (JsonNode n : http.getJson("/v1/overlays").path("overlays")) {
-      out.add(OverlayInfo.fromJson(n));
-    }
+    String after = null;
+    do {
+      JsonNode page = http.getJson("/v1/overlays?limit=1000" + (after == null ? "" : "&after=" + after));
+      for (JsonNode n : page.path("overlays")) {
+        out.add(OverlayInfo.fromJson(n));
+      }
+      after = page.path("next").isTextual() ? page.path("next").asText() : null; // names need no escaping
+    } while (after != null);
     return out;
   }
 

@@ -17,7 +17,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Requests to an {@code http://} server over {@link HttpURLConnection}: blocking socket reads,
+ * Requests to an {@code http://} or {@code https://} server over {@link HttpURLConnection}: blocking socket reads,
  * straight into the caller's buffer, on the caller's thread. It replaces java.net.http for plain
  * http because of two costs measured on this project's 2-core machine:
  *
@@ -39,9 +39,16 @@ final class PlainHttp {
   private final Optional<String> token;
   private final int connectMillis;
   private final int readMillis;
+  /**
+   * For https: one factory for every request, because the JDK reuses a kept-alive TLS connection
+   * only for a request with the same factory.
+   */
+  private final Optional<javax.net.ssl.SSLSocketFactory> tls;
 
-  PlainHttp(URI base, Optional<String> token, Duration connectTimeout, Duration requestTimeout) {
+  PlainHttp(URI base, Optional<String> token, Duration connectTimeout, Duration requestTimeout,
+      Optional<javax.net.ssl.SSLSocketFactory> tls) {
     this.base = base;
+    this.tls = tls;
     this.token = token;
     this.connectMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
     this.readMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, requestTimeout.toMillis()));
@@ -63,6 +70,10 @@ final class PlainHttp {
    * reading it; a body read to its end leaves the connection for the next request.
    */
   InputStream stream(String method, String path, String type, byte[] body, Transport errors) {
+    return stream(method, path, type, body, errors, 1);
+  }
+
+  private InputStream stream(String method, String path, String type, byte[] body, Transport errors, int attempt) {
     String what = method + " " + path;
     HttpURLConnection c;
     try {
@@ -70,6 +81,9 @@ final class PlainHttp {
       c.setRequestMethod(method);
     } catch (IOException | IllegalArgumentException e) {
       throw new CairnException(ErrorCode.INTERNAL, "cannot make a request to " + base + ": " + e.getMessage(), e);
+    }
+    if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+      https.setSSLSocketFactory(tls.orElseThrow(() -> new IllegalStateException("https without a TLS context")));
     }
     c.setConnectTimeout(connectMillis);
     // Every read, the status line's included, waits at most this long: a server that stops
@@ -108,6 +122,10 @@ final class PlainHttp {
         err = in == null ? new byte[0] : in.readNBytes(1 << 20);
       } catch (IOException e) {
         err = new byte[0];
+      }
+      if (status == 429 && attempt < Busy.ATTEMPTS) {
+        Busy.pause(Optional.ofNullable(c.getHeaderField("Retry-After")), attempt, what);
+        return stream(method, path, type, body, errors, attempt + 1);
       }
       throw RemoteErrors.map(status, err, what);
     }

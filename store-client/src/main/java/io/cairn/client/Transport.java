@@ -22,10 +22,10 @@ import java.util.Optional;
 /**
  * HTTP/1.1 requests to one Cairn server. Both clients used here keep a pool of keep-alive
  * connections and open another whenever all are busy, so callers get parallel transfers simply by
- * sending from several threads. An {@code http://} server is reached through {@link PlainHttp}
- * (blocking, no TLS set-up; see there for the measurements); {@code https://}, and the few calls
- * that need java.net.http's request and response types, use a java.net.http client, built on first
- * use. Every failure becomes a {@link CairnException}: error bodies are mapped back by {@link
+ * sending from several threads. Servers are reached through {@link PlainHttp} (blocking; see
+ * there for the measurements), {@code https://} ones with the trust of {@link ClientTls}; the few
+ * calls that need java.net.http's request and response types use a java.net.http client, built on
+ * first use. Every failure becomes a {@link CairnException}: error bodies are mapped back by {@link
  * RemoteErrors}, and an unreachable server becomes {@link ErrorCode#UNAVAILABLE} with a hint.
  */
 final class Transport {
@@ -39,16 +39,26 @@ final class Transport {
   private final Duration connectTimeout;
   private final Duration requestTimeout;
   private final Optional<PlainHttp> plain;
+  /** The trust of an https server (built at start: a bad --ca fails before the first request); empty for http. */
+  private final Optional<javax.net.ssl.SSLContext> tls;
   private volatile HttpClient http;
 
   Transport(URI endpoint, Optional<String> token, Duration connectTimeout, Duration requestTimeout) {
+    this(endpoint, token, connectTimeout, requestTimeout, Optional.empty());
+  }
+
+  /** {@code caFile}: the PEM CA certificates an https server's certificate must chain to (default: the system's). */
+  Transport(URI endpoint, Optional<String> token, Duration connectTimeout, Duration requestTimeout,
+      Optional<java.nio.file.Path> caFile) {
     String s = endpoint.toString();
     this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
     this.token = token;
     this.connectTimeout = connectTimeout;
     this.requestTimeout = requestTimeout;
-    this.plain = "http".equalsIgnoreCase(base.getScheme())
-        ? Optional.of(new PlainHttp(base, token, connectTimeout, requestTimeout)) : Optional.empty();
+    this.tls = "https".equalsIgnoreCase(base.getScheme()) ? Optional.of(ClientTls.context(caFile)) : Optional.empty();
+    // https goes through PlainHttp too: HttpURLConnection speaks TLS over the same blocking sockets.
+    this.plain = Optional.of(new PlainHttp(base, token, connectTimeout, requestTimeout,
+        tls.map(javax.net.ssl.SSLContext::getSocketFactory)));
   }
 
   private HttpClient http() {
@@ -60,9 +70,7 @@ final class Transport {
           // connections move bulk blocks faster (desync measured 3-4x) and Undertow here serves 1.1 only.
           HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
               .connectTimeout(connectTimeout);
-          if ("http".equalsIgnoreCase(base.getScheme())) {
-            b.sslContext(unusedTls());
-          }
+          b.sslContext(tls.orElseGet(Transport::unusedTls));
           http = b.build();
         }
         c = http;
@@ -193,6 +201,25 @@ final class Transport {
   }
 
   private <T> HttpResponse<T> exchange(HttpRequest r, HttpResponse.BodyHandler<T> handler) {
+    for (int attempt = 1; ; attempt++) {
+      HttpResponse<T> resp = exchangeOnce(r, handler);
+      // A body of known length is in memory and can be sent again; a streamed one cannot.
+      boolean replayable = r.bodyPublisher().map(p -> p.contentLength() >= 0).orElse(true);
+      if (resp.statusCode() != 429 || attempt >= Busy.ATTEMPTS || !replayable) {
+        return resp;
+      }
+      if (resp.body() instanceof InputStream in) {
+        try {
+          in.close();
+        } catch (IOException ignored) {
+          // a small error body; nothing to keep
+        }
+      }
+      Busy.pause(resp.headers().firstValue("Retry-After"), attempt, describe(r));
+    }
+  }
+
+  private <T> HttpResponse<T> exchangeOnce(HttpRequest r, HttpResponse.BodyHandler<T> handler) {
     try {
       return http().send(r, handler);
     } catch (HttpConnectTimeoutException | ConnectException | ClosedChannelException e) {
@@ -218,6 +245,10 @@ final class Transport {
   }
 
   CairnException lost(IOException e) {
+    Optional<CairnException> tlsFailure = ClientTls.failure(e, base);
+    if (tlsFailure.isPresent()) {
+      return tlsFailure.get();
+    }
     return new CairnException(ErrorCode.UNAVAILABLE, "connection to the Cairn server at " + base + " failed: "
         + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
   }

@@ -30,6 +30,8 @@ public enum ErrorCode {
   ID_INVALID(400),
   /** No overlay of that name for this caller (another user's overlay is reported the same way). */
   OVERLAY_UNKNOWN(404),
+  /** The owner already has as many overlays as the server allows one user ({@code --max-overlays}). */
+  OVERLAY_LIMIT(409),
   /** A write past an overlay's end, or a shrink without force. */
   OUT_OF_BOUNDS(416),
   /** The write would take the owner past their quota of unique overlay bytes. */
@@ -44,6 +46,10 @@ public enum ErrorCode {
    * pull. Raised by the client; the server never sends it.
    */
   UNTRUSTED(403),
+  /** The caller has too many requests in flight (per user, or per address without a token); retry later. */
+  TOO_MANY_REQUESTS(429),
+  /** The request body arrived too slowly (below the server's minimum rate) or stalled; nothing was stored. */
+  REQUEST_TIMEOUT(408),
   /**
    * The store's disk has less free space than the server keeps in reserve (or is full), or the
    * store was opened read-only because of it: nothing was written. Retry after freeing space.

@@ -49,11 +49,19 @@ public final class Cli {
   /** As {@link #start(Path, String, String...)}, with {@code env} added to the environment. */
   public static Process start(Path logDir, String name, java.util.Map<String, String> env, String... args)
       throws IOException {
+    return start(logDir, name, env, List.of("-Xmx512m"), args);
+  }
+
+  /** As {@link #start(Path, String, java.util.Map, String...)}, in a JVM started with {@code jvmOptions}. */
+  public static Process start(Path logDir, String name, java.util.Map<String, String> env, List<String> jvmOptions,
+      String... args) throws IOException {
     Files.createDirectories(logDir);
-    ProcessBuilder pb = new ProcessBuilder(command(args));
+    ProcessBuilder pb = new ProcessBuilder(command(jvmOptions, args));
     pb.environment().remove("CAIRN_DATA");
     pb.environment().remove("CAIRN_TOKEN");
     pb.environment().remove("CAIRN_TRUST");
+    pb.environment().remove("CAIRN_CA");
+    pb.environment().remove("CAIRN_MEMORY");
     serverToken(args).ifPresent(t -> pb.environment().put("CAIRN_TOKEN", t));
     pb.environment().putAll(env);
     pb.redirectOutput(logDir.resolve(name + ".out").toFile());

@@ -204,4 +204,65 @@ class HttpErrorsTest {
       assertTrue(response.contains("\"error\":\"TOO_LARGE\""), response);
     }
   }
+
+  /** Each of these was a 500 or a silent surprise; the overlay and the store stay as they were. */
+  @Test
+  void overlayWritesAndParameters_withBadInput_are4xxAndChangeNothing() throws Exception {
+    expectOk(send("POST", "/v1/overlays", "application/json", "{\"base\": \"x:1\", \"name\": \"e7\"}"), 201);
+    long generation = Http.json(get("/v1/overlays/e7")).path("generation").asLong();
+    byte[] four = new byte[4];
+    HttpResponse<byte[]> huge = Http.send(Http.req(server.uri("/v1/overlays/e7/disk"))
+        .header("Content-Type", "application/octet-stream")
+        .header("Content-Range", "bytes 9223372036854775806-9223372036854775810/*")
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[5])).build());
+    expect(huge, 416, "OUT_OF_BOUNDS");
+    HttpResponse<byte[]> both = Http.send(Http.req(server.uri("/v1/overlays/e7/disk?offset=0"))
+        .header("Content-Type", "application/octet-stream").header("Content-Range", "bytes 0-3/*")
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(four)).build());
+    expect(both, 400, "INPUT_INVALID");
+    // A body shorter than its Content-Length: the client hangs up half-way.
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(("PUT /v1/overlays/e7/disk?offset=0 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+          + "Authorization: Bearer " + server.token() + "\r\nContent-Length: 8192\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[100]);
+      out.flush();
+      s.shutdownOutput();
+      s.setSoTimeout(20_000);
+      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(response.startsWith("HTTP/1.1 400"), response);
+      assertTrue(response.contains("\"error\":\"INPUT_INVALID\""), response);
+    }
+    for (String size : List.of("1.5", "1e2", "\"4096\"", "-1")) {
+      expect(send("POST", "/v1/overlays/e7/resize", "application/json", "{\"size\": " + size + "}"), 400, "INPUT_INVALID");
+    }
+    expect(send("POST", "/v1/overlays/e7/resize", "application/json", "{\"size\": 1125899906842624}"), 413, "TOO_LARGE");
+    assertEquals(generation, Http.json(get("/v1/overlays/e7")).path("generation").asLong(), "a refused request changed it");
+
+    String bob = Overlays.addUser(dir.resolve("data"), "bob", "user");
+    HttpResponse<byte[]> other = Http.send(Http.as(server.uri("/v1/overlays?owner=carl"), bob)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"base\": \"x:1\", \"name\": \"mine\"}")).build());
+    expect(other, 403, "DENIED");
+    assertEquals(0, Http.json(Http.send(Http.as(server.uri("/v1/overlays"), bob).GET().build())).path("overlays").size());
+
+    expect(send("POST", "/v1/admin/verify?sample=NaN", "application/json", "{}"), 400, "INPUT_INVALID");
+    expect(send("POST", "/v1/admin/verify?sample=0", "application/json", "{}"), 400, "INPUT_INVALID");
+    expect(send("POST", "/v1/admin/verify?quarantine=maybe", "application/json", "{}"), 400, "INPUT_INVALID");
+
+    // A page of zero blocks is never stored (docs/design.md): refused where pages are accepted.
+    java.nio.ByteBuffer pages = java.nio.ByteBuffer.allocate(4 + 4 + 4 + 1024 * 32);
+    byte[] zeroPage = io.cairn.index.IndexPage.of(java.util.Collections.nCopies(1024, io.cairn.id.BlockId.ZERO)).encoded();
+    pages.putInt(zeroPage.length).put(zeroPage);
+    HttpResponse<byte[]> zp = Http.post(server.uri("/v1/pages"), "application/vnd.cairn.pages",
+        java.util.Arrays.copyOf(pages.array(), pages.position()));
+    expect(zp, 400, "INPUT_INVALID");
+    String zeroId = io.cairn.index.IndexPage.of(java.util.Collections.nCopies(1024, io.cairn.id.BlockId.ZERO)).id().toHex();
+    expect(get("/v1/pages/" + zeroId), 404, "PAGE_UNKNOWN");
+    expectOk(send("DELETE", "/v1/overlays/e7", null, ""), 204);
+  }
+
+  private static void expectOk(HttpResponse<byte[]> r, int status) {
+    assertEquals(status, r.statusCode(), () -> r.request().method() + " " + r.request().uri() + ": " + new String(r.body()));
+  }
 }

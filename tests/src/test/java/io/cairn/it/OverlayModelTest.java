@@ -49,7 +49,7 @@ class OverlayModelTest {
     data = dir.resolve("data");
     Cli.Result r = Cli.run("import", base.toString(), "--name", "tmpl/base:v1", "--data", data.toString());
     assertEquals(0, r.exit(), r.toString());
-    server = ServerProcess.start(data, dir.resolve("logs"));
+    server = ServerProcess.start(data, dir.resolve("logs"), "--max-overlays", "2000"); // one test makes 1,000
     alice = Overlays.addUser(data, "alice", "user");
   }
 

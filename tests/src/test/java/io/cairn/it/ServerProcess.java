@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * SIGKILL like a crash.
  */
 public final class ServerProcess implements AutoCloseable {
-  private static final Pattern URL = Pattern.compile("cairn: serving store .* on (http://\\S+)");
+  private static final Pattern URL = Pattern.compile("cairn: serving store .* on (https?://\\S+)");
   private static final Pattern TOKEN = Pattern.compile("export CAIRN_TOKEN=(\\S+)");
   /** Admin tokens by data directory: printed on a store's first start only, needed after restarts too. */
   private static final Map<Path, String> ADMIN_TOKENS = new ConcurrentHashMap<>();
@@ -51,9 +51,25 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess startOnPort(Path dataDir, Path logDir, int port, String... extra)
       throws IOException, InterruptedException {
+    return startWith(List.of("-Xmx512m"), dataDir, logDir, port, extra);
+  }
+
+  /**
+   * As {@link #start}, in a JVM started with the options the {@code cairn} launcher gives serve for
+   * its memory budget (see {@link io.cairn.server.cli.MemoryBudget}): {@code --memory} in {@code
+   * extra}, else CAIRN_MEMORY, else the default.
+   */
+  public static ServerProcess startWithLauncherMemory(Path dataDir, Path logDir, String... extra)
+      throws IOException, InterruptedException {
+    List<String> jvm = io.cairn.server.cli.MemoryBudget.of(List.of(extra), System.getenv()).jvmOptions();
+    return startWith(jvm, dataDir, logDir, 0, extra);
+  }
+
+  private static ServerProcess startWith(List<String> jvmOptions, Path dataDir, Path logDir, int port, String... extra)
+      throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of("serve", "--data", dataDir.toString(), "--port", String.valueOf(port)));
     args.addAll(List.of(extra));
-    Process p = Cli.start(logDir, "serve", args.toArray(String[]::new));
+    Process p = Cli.start(logDir, "serve", java.util.Map.of(), jvmOptions, args.toArray(String[]::new));
     Path out = logDir.resolve("serve.out");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
@@ -87,7 +103,8 @@ public final class ServerProcess implements AutoCloseable {
    * died after printing its URL fails here with its own error output.
    */
   private static void awaitHealthy(Process p, URI base, Path logDir, long deadline) throws InterruptedException {
-    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+    // Readiness only: an https server's certificate is the test's to check, not this loop's.
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(trustingAnyCertificate())
         .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(base.resolve("v1/health"))
         .timeout(java.time.Duration.ofSeconds(5)).build();
@@ -112,6 +129,28 @@ public final class ServerProcess implements AutoCloseable {
         + log("serve.err", logDir));
   }
 
+  private static javax.net.ssl.SSLContext trustingAnyCertificate() {
+    javax.net.ssl.X509TrustManager any = new javax.net.ssl.X509TrustManager() {
+      @Override
+      public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+      @Override
+      public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+      @Override
+      public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+        return new java.security.cert.X509Certificate[0];
+      }
+    };
+    try {
+      javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+      c.init(null, new javax.net.ssl.TrustManager[] {any}, null);
+      return c;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static String log(String name, Path dir) {
     try {
       return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
@@ -130,7 +169,7 @@ public final class ServerProcess implements AutoCloseable {
     return Optional.ofNullable(BY_PORT.get(port));
   }
 
-  /** {@code http://127.0.0.1:PORT/}. */
+  /** {@code http://127.0.0.1:PORT/} ({@code https://} when served with --tls-cert). */
   public URI baseUri() {
     return base;
   }
@@ -164,6 +203,21 @@ public final class ServerProcess implements AutoCloseable {
   /** SIGKILL: no shutdown hook runs. */
   public void kill() throws InterruptedException {
     process.destroyForcibly().waitFor();
+  }
+
+  /** The server JVM's process id, e.g. to read its memory from /proc. */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Sends SIGTERM without waiting; see {@link #awaitExit}. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** Waits up to {@code seconds} for the process to end; its exit code, or -1 if it still runs. */
+  public int awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
   }
 
   public boolean isAlive() {

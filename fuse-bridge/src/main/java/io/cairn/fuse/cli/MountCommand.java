@@ -96,9 +96,11 @@ final class MountCommand implements Callable<Integer> {
     if (journalBytes < (1 << 20)) {
       throw new InvalidInputException("--journal-size must be at least 1M");
     }
-    try (CairnClient client = CairnClient.builder().endpoint(uri).token(endpoint.token()).connectTimeout(timeout)
+    CairnClient.Builder builder = CairnClient.builder().endpoint(uri).token(endpoint.token()).connectTimeout(timeout)
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
-        .readAhead(parseSize(readAhead)).build()) {
+        .readAhead(parseSize(readAhead));
+    endpoint.ca().ifPresent(builder::caCertificates);
+    try (CairnClient client = builder.build()) {
       new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
           flushHold, new EventLog(System.err), trustSet, java.util.Optional.ofNullable(metricsFile), journalBytes,
           timeout, allowShrink).run();

@@ -18,6 +18,16 @@ public final class EndpointOptions {
       description = "Bearer token sent to the server (env CAIRN_TOKEN); it also decides whose overlays you see.")
   String token;
 
+  @Option(names = "--ca", paramLabel = "FILE", defaultValue = "${env:CAIRN_CA}",
+      description = "For an https server: trust only the CA certificates in this PEM file instead of the"
+          + " system's (env CAIRN_CA).")
+  java.nio.file.Path ca;
+
+  /** The CA certificates to trust for an https server, when given; else the system's trust store. */
+  public java.util.Optional<java.nio.file.Path> ca() {
+    return java.util.Optional.ofNullable(ca);
+  }
+
   /** The server's URL, or a message that says what a valid one looks like. */
   public URI uri() {
     try {
@@ -27,7 +37,7 @@ public final class EndpointOptions {
       }
       return uri;
     } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070");
+      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070 or https://HOST:7070");
     }
   }
 

@@ -37,6 +37,7 @@ final class ServerOptions {
   CairnClient client(boolean withCache) {
     CairnClient.Builder b = CairnClient.builder().endpoint(endpoint.uri()).token(endpoint.token())
         .connectTimeout(Duration.ofSeconds(timeoutSeconds)).parallelism(parallel);
+    endpoint.ca().ifPresent(b::caCertificates);
     if (withCache && !noCache) {
       b.cacheDir(cache != null ? cache : BlockCache.defaultDir()).cacheBytes(parseSize(cacheSize));
     }

@@ -4,6 +4,7 @@ import io.cairn.block.BlockSize;
 import io.cairn.error.ErrorCode;
 import io.cairn.error.StoreException;
 import io.cairn.server.store.Store;
+import io.cairn.server.store.StoreMemory;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -28,13 +29,18 @@ public final class StoreOptions {
    * for writing, opens it read-only instead, so reads, verify and stats still work, and says so.
    */
   public Store open() {
+    return open(StoreMemory.DEFAULT);
+  }
+
+  /** As {@link #open()}, with RocksDB's memory sized for a long-running server. */
+  public Store open(StoreMemory memory) {
     try {
-      return Store.open(data, Optional.empty(), options());
+      return Store.open(data, Optional.empty(), options(memory));
     } catch (StoreException e) {
       if (e.code() != ErrorCode.STORAGE_FULL) {
         throw e;
       }
-      Store s = Store.open(data, Optional.empty(), new Store.OpenOptions(0, true));
+      Store s = Store.open(data, Optional.empty(), new Store.OpenOptions(0, true, memory));
       System.err.println("cairn: the disk of store " + data + " is full, so it was opened read-only: reads, verify"
           + " and stats work; writes are refused (507 STORAGE_FULL) until it is reopened with free space");
       return s;
@@ -43,10 +49,10 @@ public final class StoreOptions {
 
   /** Opens or creates the store for writing (no read-only fallback): for commands that add data. */
   public Store open(Optional<BlockSize> blockSize) {
-    return Store.open(data, blockSize, options());
+    return Store.open(data, blockSize, options(StoreMemory.DEFAULT));
   }
 
-  private Store.OpenOptions options() {
-    return new Store.OpenOptions(io.cairn.cli.Sizes.parse(minFree), false);
+  private Store.OpenOptions options(StoreMemory memory) {
+    return new Store.OpenOptions(io.cairn.cli.Sizes.parse(minFree), false, memory);
   }
 }

@@ -28,6 +28,9 @@ final class DataRuns {
     long bs = disk.blockSize().bytes();
     long pageBytes = disk.entriesPerPage() * bs;
     for (int p = 0; p * pageBytes < disk.size(); p++) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedIOException("stopped"); // per page too: a huge sparse disk has few data runs
+      }
       Optional<IndexPage> page = disk.page(p);
       if (page.isEmpty()) {
         continue;

@@ -270,7 +270,7 @@ public final class DiskCache implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       // A failed copy costs only speed: the version is still served from the store. A copy stopped
       // by close() is not a failure worth a line.
-      if (!copier.isShutdown()) {
+      if (!copier.isShutdown() && !(e instanceof io.cairn.server.store.StoreClosedException)) {
         System.err.println("cairn: could not copy image " + digest + " to the disk cache: " + e);
       }
     } finally {
@@ -309,13 +309,21 @@ public final class DiskCache implements AutoCloseable {
 
   /**
    * Stops copying: a copy in progress stops after its current batch, and its temporary file is
-   * deleted. Returns false if the copier is still inside the store after 10 s, in which case the
-   * caller must not close the store under it.
+   * deleted. Returns false if the copier is still inside the store after 10 s; {@code
+   * Store#close(Duration)} then waits for it (the store's gate), so it never reads a closed store.
    */
   public boolean stop() {
+    return stop(java.time.Duration.ofSeconds(10));
+  }
+
+  /**
+   * As {@link #stop()}, waiting at most {@code max}. A copy reads one batch per store call, and a
+   * store that is closing fails the next one, so after {@code Store#cancel} this takes milliseconds.
+   */
+  public boolean stop(java.time.Duration max) {
     copier.shutdownNow();
     try {
-      return copier.awaitTermination(10, TimeUnit.SECONDS);
+      return copier.awaitTermination(max.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;

@@ -68,6 +68,7 @@ public final class GarbageCollector {
       long[] marked = {0};
       // Mark: roots committed up to now (the store's current state), then overlay profiles.
       for (ImageDigest d : store.index().images()) {
+        store.checkOpen(); // shutdown stops a collection between roots; the sweep has not begun
         Optional<ImageRoot> root = store.index().root(d);
         if (root.isEmpty()) {
           continue;
@@ -136,6 +137,7 @@ public final class GarbageCollector {
     if (candidates.isEmpty()) {
       return;
     }
+    store.checkOpen(); // between batches: each batch is one atomic delete, so stopping here is clean
     sweepLock.lock();
     try {
       List<BlockId> doomed = new ArrayList<>(candidates.size());
@@ -160,6 +162,7 @@ public final class GarbageCollector {
   private void sweepPages(List<PageId> candidates, long cutoffMillis, long[] counts, Lock sweepLock) {
     for (int from = 0; from < candidates.size(); from += BATCH) {
       List<PageId> batch = candidates.subList(from, Math.min(candidates.size(), from + BATCH));
+      store.checkOpen();
       sweepLock.lock();
       try {
         List<PageId> doomed = new ArrayList<>();

@@ -63,10 +63,14 @@ final class AdminEndpoints {
     try {
       pct = sample == null ? 100 : Double.parseDouble(sample);
     } catch (NumberFormatException e) {
-      throw new InvalidInputException("sample must be a percentage, got '" + sample + "'");
+      pct = Double.NaN;
+    }
+    // NaN passes every comparison the verifier makes, and "Infinity" parses too: both ran a full verify.
+    if (!(pct > 0 && pct <= 100)) {
+      throw new InvalidInputException("sample must be a percentage above 0 and at most 100, got '" + sample + "'");
     }
     long rate = Requests.queryLong(ex, "rate", 0, 100_000) * 1_000_000L;
-    boolean quarantine = !"false".equals(Requests.query(ex, "quarantine"));
+    boolean quarantine = Requests.queryBoolean(ex, "quarantine", true);
     long t0 = System.nanoTime();
     var options = new io.cairn.server.verify.Verifier.Options(pct, rate, quarantine);
     var report = new io.cairn.server.verify.Verifier(store, options).run();
@@ -95,7 +99,12 @@ final class AdminEndpoints {
     return m;
   }
 
-  /** {@code DELETE /v1/images/sha256:…}: 204, or 409 naming the tags and overlays that hold it. */
+  /**
+   * {@code DELETE /v1/images/sha256:…}: 204, or 409 naming the tags and overlays that hold it.
+   * Publishers and admins delete any version they can see; a user deletes only their own private
+   * snapshots (co-owned: only their share, the version stays for the others). Someone else's
+   * private snapshot is 404, as if unknown.
+   */
   void deleteImage(HttpServerExchange ex, String refText) {
     ImageRef ref = ImageRef.parse(refText);
     if (!(ref instanceof ImageRef.ByDigest d)) {
@@ -103,9 +112,47 @@ final class AdminEndpoints {
           + " DELETE /v1/tags/" + refText);
     }
     ImageDigest digest = d.digest();
-    new ImageDeleter(store).delete(digest);
-    diskCache.drop(digest);
+    io.cairn.server.auth.Principal caller = Authenticator.caller(ex).orElseThrow();
+    boolean publisher = io.cairn.server.auth.Access.PUBLISH.allows(caller.role());
+    synchronized (store.overlays()) { // as ImageDeleter: no overlay is created on it, no owner added, meanwhile
+      Map<io.cairn.id.UserName, Long> owners = store.index().owners(digest);
+      if (!Visibility.maySee(Optional.of(caller), owners)) {
+        throw new io.cairn.error.ImageUnknownException(ref);
+      }
+      if (!publisher && owners.isEmpty()) {
+        throw new ApiException(ErrorCode.DENIED, "user " + caller.name() + " may delete only their own untagged"
+            + " snapshots; deleting a published version needs role publisher");
+      }
+      if (!caller.isAdmin() && owners.size() > 1) {
+        store.index().dropOwner(digest, caller.name()); // the other owners keep it
+      } else {
+        try {
+          new ImageDeleter(store).delete(digest);
+        } catch (ImageDeleter.HeldException e) {
+          throw caller.isAdmin() ? e : redacted(e, caller.name());
+        }
+        diskCache.drop(digest);
+      }
+    }
     counters.storeGeneration.incrementAndGet();
     ex.setStatusCode(204);
+  }
+
+  /**
+   * The 409 as a non-admin sees it: tags are public, but the names of other users' overlays are
+   * not (overlay names are private like the overlays), so only the caller's own are named.
+   */
+  private static ApiException redacted(ImageDeleter.HeldException e, io.cairn.id.UserName caller) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> d = (Map<String, Object>) e.detail();
+    java.util.List<?> all = (java.util.List<?>) d.get("overlays");
+    java.util.List<String> own = all.stream().map(String::valueOf).filter(o -> o.startsWith(caller.value() + "/")).toList();
+    Map<String, Object> detail = new LinkedHashMap<>();
+    detail.put("tags", d.get("tags"));
+    detail.put("overlays", own);
+    detail.put("overlayCount", all.size());
+    return new ApiException(ErrorCode.CONFLICT, "image is still held by " + ((java.util.List<?>) d.get("tags")).size()
+        + " tags and " + all.size() + " overlays" + (own.isEmpty() ? "" : " (yours: " + String.join(", ", own) + ")")
+        + "; remove those tags and overlays first", detail, Map.of());
   }
 }

@@ -6,7 +6,9 @@ import io.cairn.server.metrics.Metrics;
 import io.cairn.server.store.GcGuard;
 import java.util.concurrent.locks.Lock;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.ConduitWrapper;
 import io.undertow.server.HttpServerExchange;
+import org.xnio.conduits.StreamSourceConduit;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +20,8 @@ import java.util.Set;
  * {@code /blocks}) and everything between is the reference; names are validated by the id types,
  * which reject '..', '%', NUL and upper case. Runs on a worker thread (behind a BlockingHandler).
  * Every request is counted in {@link Metrics} under its route's template, never its raw path.
+ * After authentication each request is admitted by {@link ClientLimits} (429 over a cap), and its
+ * body gets a minimum rate ({@link BodyDeadline}, 408).
  */
 final class ApiRouter implements HttpHandler {
   /** One endpoint; {@code param} is the variable part of the path (an id, ref or tag), or "". */
@@ -60,12 +64,17 @@ final class ApiRouter implements HttpHandler {
   private final Authenticator auth;
   private final GcGuard gc;
   private final Metrics metrics;
+  private final ClientLimits limits;
+  private final ConduitWrapper<StreamSourceConduit> bodyDeadline;
 
-  ApiRouter(ServerCounters counters, Authenticator auth, GcGuard gc, Metrics metrics) {
+  ApiRouter(ServerCounters counters, Authenticator auth, GcGuard gc, Metrics metrics, ClientLimits limits,
+      ConduitWrapper<StreamSourceConduit> bodyDeadline) {
     this.counters = counters;
     this.auth = auth;
     this.gc = gc;
     this.metrics = metrics;
+    this.limits = limits;
+    this.bodyDeadline = bodyDeadline;
   }
 
   /** {@code /v1/<path>} exactly. */
@@ -113,6 +122,8 @@ final class ApiRouter implements HttpHandler {
         next.proceed(); // a metrics failure must not leave the exchange unfinished
       }
     });
+    // Before any endpoint opens the body: the wrapper applies when the request channel is created.
+    ex.addRequestWrapper(bodyDeadline);
     try {
       dispatch(ex, template);
     } catch (Throwable t) {
@@ -175,6 +186,23 @@ final class ApiRouter implements HttpHandler {
     }
     Access level = r.access.get(ex.getRequestMethod().toString());
     auth.check(ex, level);
+    if (level == Access.PUBLIC) {
+      invoke(ex, a, level, param); // health: cheap, and a load balancer must see it even when clients queue
+      return;
+    }
+    // After authentication, so a caller is counted as who it is; the slot is held until the body is
+    // read and the response written, which is what a slow client drags out.
+    try (ClientLimits.Slot slot = limits.admit(Authenticator.caller(ex), peer(ex))) {
+      invoke(ex, a, level, param);
+    }
+  }
+
+  private static String peer(HttpServerExchange ex) {
+    java.net.InetSocketAddress a = ex.getSourceAddress();
+    return a == null || a.getAddress() == null ? "unknown" : a.getAddress().getHostAddress();
+  }
+
+  private void invoke(HttpServerExchange ex, Action a, Access level, String param) throws Exception {
     String m = ex.getRequestMethod().toString();
     if ((level == Access.PUBLISH || level == Access.USER) && !m.equals("GET") && !m.equals("HEAD")) {
       // May add a reference: garbage collection must not delete between this request's "is it

@@ -106,7 +106,8 @@ final class BlockEndpoints {
       throw new InvalidInputException("block ranges are addressed by digest (sha256:<hex>), not by tag, so they can be"
           + " cached; resolve the tag first (GET /v1/images/" + refText + "/root gives Cairn-Digest)");
     }
-    ImageDigest digest = images.resolve(ref);
+    Visibility.Seen seen = Visibility.resolve(images, ex, ref);
+    ImageDigest digest = seen.digest();
     ImageRoot root = images.root(digest);
     long total = root.blockCount();
     long first = Requests.queryLong(ex, "first", 0, total);
@@ -129,7 +130,7 @@ final class BlockEndpoints {
       }
       b = pageEnd;
     }
-    Responses.immutable(ex);
+    ex.getResponseHeaders().put(Headers.CACHE_CONTROL, seen.isPrivate() ? Visibility.PRIVATE_IMMUTABLE : Responses.IMMUTABLE);
     ex.getResponseHeaders().put(Headers.ETAG, "\"" + digest + "/" + first + "+" + (end - first) + "\"");
     frames.send(ex, new ArrayList<>(ids));
   }

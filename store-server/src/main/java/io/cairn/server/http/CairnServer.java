@@ -12,13 +12,19 @@ import io.cairn.server.image.Images;
 import io.cairn.server.metrics.Metrics;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.Store;
+import io.cairn.server.tls.ServerTls;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.ConduitWrapper;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.BlockingHandler;
+import io.undertow.server.handlers.BlockingReadTimeoutHandler;
+import io.undertow.server.handlers.BlockingWriteTimeoutHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
+import org.xnio.conduits.StreamSourceConduit;
 
 /**
  * The Cairn HTTP API over an open {@link Store}. Built with {@link #builder(Store)}; the caller owns
@@ -30,8 +36,14 @@ public final class CairnServer {
   private final InetSocketAddress address;
   private final Metrics metrics;
   private final DiskCache diskCache;
+  private final DiskStreamer streamer;
+  private final Store store;
 
   private CairnServer(Builder b) {
+    store = b.store;
+    // First: a bad --admin-workers is refused before anything starts.
+    int adminWorkers = b.adminWorkers.orElse(defaultAdminWorkers(b.workerThreads));
+    ClientLimits limits = new ClientLimits(b.workerThreads, adminWorkers, b.clientRequests);
     Images images = new Images(b.store);
     diskCache = DiskCache.open(DiskCache.dirIn(b.store.dataDir()), b.diskCacheBytes, images);
     ServerCounters counters = new ServerCounters();
@@ -48,14 +60,28 @@ public final class CairnServer {
         counters.overlayBytesWritten);
     UserRegistry users = b.users;
     Overlays overlays = new Overlays(images,
-        owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
-    ApiRouter router = routes(images, overlays, diskCache, b.maxBodyBytes, counters,
-        new Authenticator(b.users, b.anonymousRead), metrics);
+        owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()),
+        b.overlayLimits);
+    streamer = new DiskStreamer(images);
+    ApiRouter router = routes(images, overlays, diskCache, streamer, b.maxBodyBytes, counters,
+        new Authenticator(b.users, b.anonymousRead), metrics, limits,
+        BodyDeadline.wrapper(b.idleTimeout, b.bodyMinRate));
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
-    // block, and a blocked IO thread would stall every connection it owns.
-    shutdown = new GracefulShutdownHandler(new BlockingHandler(router));
-    undertow = Undertow.builder()
-        .addHttpListener(b.port, b.bind)
+    // block, and a blocked IO thread would stall every connection it owns. The timeout handlers
+    // bound each blocking read or write of a worker: a client that stops reading its response or
+    // sending its body loses the connection after the idle timeout instead of keeping the worker.
+    HttpHandler blocking = new BlockingHandler(router);
+    blocking = BlockingWriteTimeoutHandler.builder().writeTimeout(b.idleTimeout).nextHandler(blocking).build();
+    blocking = BlockingReadTimeoutHandler.builder().readTimeout(b.idleTimeout).nextHandler(blocking).build();
+    shutdown = new GracefulShutdownHandler(blocking);
+    int idleMillis = (int) Math.min(Integer.MAX_VALUE, b.idleTimeout.toMillis());
+    Undertow.Builder ub = Undertow.builder();
+    if (b.tls.isPresent()) {
+      ub.addHttpsListener(b.port, b.bind, b.tls.get().context());
+    } else {
+      ub.addHttpListener(b.port, b.bind);
+    }
+    undertow = ub
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
         .setWorkerThreads(b.workerThreads)
         .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
@@ -64,17 +90,30 @@ public final class CairnServer {
         // Undertow's own cap (2 MiB by default) would cut bodies off with a bare IOException; the
         // endpoints enforce --max-body themselves and answer 413 with a JSON body.
         .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Math.max(b.maxBodyBytes, BlockEndpoints.MAX_JSON) + 1)
+        // An idle keep-alive connection and a request head that dribbles in cost no worker, but a
+        // file descriptor and a buffer each: both end after the idle timeout.
+        .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
+        .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, idleMillis)
+        // Without it Undertow.stop() waits for every worker however long it runs (a SIGTERM once
+        // never finished); after it, workers are interrupted and stop() returns.
+        .setServerOption(UndertowOptions.SHUTDOWN_TIMEOUT, (int) STOP_WORKERS.toMillis())
         .setHandler(shutdown)
         .build();
     undertow.start();
     address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
   }
 
-  static ApiRouter routes(Images images, Overlays overlays, DiskCache diskCache, long maxBody,
-      ServerCounters counters, Authenticator auth, Metrics metrics) {
-    ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics);
+  /** Workers kept for admins by default: an eighth of the pool, at least one when there are two or more. */
+  static int defaultAdminWorkers(int workers) {
+    return workers < 2 ? 0 : Math.max(1, workers / 8);
+  }
+
+  static ApiRouter routes(Images images, Overlays overlays, DiskCache diskCache, DiskStreamer streamer, long maxBody,
+      ServerCounters counters, Authenticator auth, Metrics metrics, ClientLimits limits,
+      ConduitWrapper<StreamSourceConduit> bodyDeadline) {
+    ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics, limits, bodyDeadline);
     StatusEndpoints status = new StatusEndpoints(images, counters, diskCache);
-    DiskEndpoint disk = new DiskEndpoint(images, counters, diskCache);
+    DiskEndpoint disk = new DiskEndpoint(images, counters, diskCache, streamer);
     BlockEndpoints blocks = new BlockEndpoints(images, counters);
     UploadEndpoint upload = new UploadEndpoint(images.store().blocks(), maxBody, counters);
     IndexEndpoints index = new IndexEndpoints(images, maxBody, counters);
@@ -98,7 +137,7 @@ public final class CairnServer {
     // HEAD as on the other image routes (RFC 9110 §9.3.2); without it `curl -I` of any ref,
     // even a malformed one like "sha256:", answered 405 instead of the GET's status.
     r.item("images", "ref", "").on("GET", READ, index::describe).on("HEAD", READ, index::describe)
-        .on("PUT", PUBLISH, index::commit).on("DELETE", PUBLISH, admin::deleteImage);
+        .on("PUT", PUBLISH, index::commit).on("DELETE", USER, admin::deleteImage); // owners delete their snapshots
     r.exact("admin/gc").on("POST", ADMIN, (ex, p) -> admin.gc(ex));
     r.exact("admin/verify").on("POST", ADMIN, (ex, p) -> admin.verify(ex));
     r.item("images", "ref", "disk").on("GET", READ, disk::get).on("HEAD", READ, disk::get);
@@ -108,7 +147,7 @@ public final class CairnServer {
     r.prefixedName("tags", "tag").on("GET", READ, tags::get).on("PUT", PUBLISH, tags::put).on("DELETE", PUBLISH, tags::delete);
     SignatureEndpoints signatures = new SignatureEndpoints(images);
     r.prefixedName("signatures", "tag").on("GET", READ, signatures::list).on("PUT", PUBLISH, signatures::put);
-    OverlayEndpoints ov = new OverlayEndpoints(overlays, disk, images.store().index(), maxBody, counters);
+    OverlayEndpoints ov = new OverlayEndpoints(overlays, disk, images, maxBody, counters);
     r.exact("overlays").on("GET", USER, (ex, p) -> ov.list(ex)).on("POST", USER, (ex, p) -> ov.create(ex));
     r.item("overlays", "name", "").on("GET", USER, ov::info).on("DELETE", USER, ov::delete);
     r.item("overlays", "name", "disk").on("GET", USER, ov::readDisk).on("HEAD", USER, ov::readDisk)
@@ -141,24 +180,48 @@ public final class CairnServer {
     return metrics;
   }
 
+  /** After the grace, how long cancelled requests get to fail out of the store and answer 503. */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(2);
+  /** How long Undertow waits for its workers before it interrupts them. */
+  static final Duration STOP_WORKERS = Duration.ofSeconds(1);
+  /** How long the read-ahead threads and the disk cache's copier each get to stop. */
+  static final Duration STOP_POOLS = Duration.ofSeconds(1);
+  /** The longest {@link #stop} takes beyond its grace. */
+  public static final Duration STOP_OVERHEAD = CANCEL_WAIT.plus(STOP_WORKERS).plus(STOP_POOLS).plus(STOP_POOLS);
+
   /**
-   * Stops accepting requests (new ones get 503), waits up to {@code grace} for in-flight ones, then
-   * closes the listeners and worker threads and stops the disk cache's copier. Returns true when
-   * every request and copy finished, so the caller may close the store; after a timeout a worker may still be inside RocksDB, and closing
-   * it under that thread would crash the JVM instead of letting RocksDB replay its log next time.
+   * Stops accepting requests (new ones get 503) and waits up to {@code grace} for those in flight.
+   * Then cancels what still runs: every long walk (verify, GC, a disk stream, a snapshot) fails at
+   * its next store call or checkpoint with 503, and gets {@link #CANCEL_WAIT} to do so. Then stops
+   * the listeners, the workers, the read-ahead threads and the disk cache's copier, each with a
+   * bound; {@code stop} returns within {@code grace} + {@link #STOP_OVERHEAD}. Returns true when
+   * everything finished; either way the store is left for the caller to close with {@link
+   * Store#close(Duration)}, which waits for any thread still inside RocksDB.
    */
   public boolean stop(Duration grace) {
     shutdown.shutdown();
-    boolean drained;
-    try {
-      drained = shutdown.awaitShutdown(grace.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      drained = false;
+    boolean drained = awaitRequests(grace);
+    if (!drained) {
+      System.err.println("cairn: requests still running after " + grace.toSeconds() + " s; cancelling them");
+      store.cancel();
+      drained = awaitRequests(CANCEL_WAIT);
     }
     undertow.stop();
-    // A copy in progress reads the store: it must stop before the caller may close the store.
-    return diskCache.stop() && drained;
+    // Nothing of this server may use the store any more: the copier and read-ahead threads fail at
+    // their next store call instead of running on while the caller closes it.
+    store.cancel();
+    boolean readers = streamer.stop(STOP_POOLS);
+    boolean copier = diskCache.stop(STOP_POOLS);
+    return drained && readers && copier;
+  }
+
+  private boolean awaitRequests(Duration d) {
+    try {
+      return shutdown.awaitShutdown(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Server settings; defaults live here and nowhere else. */
@@ -172,6 +235,12 @@ public final class CairnServer {
     private final UserRegistry users;
     private boolean anonymousRead;
     private Optional<Metrics> metrics = Optional.empty();
+    private Optional<ServerTls> tls = Optional.empty();
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private long bodyMinRate = 32 * 1024;
+    private int clientRequests = 8;
+    private java.util.OptionalInt adminWorkers = java.util.OptionalInt.empty();
+    private io.cairn.server.overlay.OverlayLimits overlayLimits = io.cairn.server.overlay.OverlayLimits.DEFAULT;
 
     private Builder(Store store) {
       this.store = store;
@@ -181,6 +250,12 @@ public final class CairnServer {
     /** Lets requests without a token read templates (never overlays); off by default. */
     public Builder anonymousRead(boolean on) {
       this.anonymousRead = on;
+      return this;
+    }
+
+    /** The largest overlay and the most overlays one user may have (default {@link io.cairn.server.overlay.OverlayLimits#DEFAULT}). */
+    public Builder overlayLimits(io.cairn.server.overlay.OverlayLimits limits) {
+      this.overlayLimits = limits;
       return this;
     }
 
@@ -231,6 +306,55 @@ public final class CairnServer {
         throw new IllegalArgumentException("disk cache size must be 0 or more, got " + n);
       }
       this.diskCacheBytes = n;
+      return this;
+    }
+
+    /** Serves HTTPS only, with this certificate and key (read again when renewed); default: plain HTTP. */
+    public Builder tls(ServerTls tls) {
+      this.tls = Optional.of(tls);
+      return this;
+    }
+
+    /**
+     * How long a socket may make no progress (default 30 s): a blocking read of a body or write of a
+     * response, an idle keep-alive connection, a request head. Also the time a body gets before
+     * {@link #bodyMinRate} applies.
+     */
+    public Builder idleTimeout(Duration d) {
+      if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("idle timeout must be positive, got " + d);
+      }
+      this.idleTimeout = d;
+      return this;
+    }
+
+    /** Bytes per second a request body must average after the idle timeout (default 32 KiB); slower gets 408. */
+    public Builder bodyMinRate(long bytesPerSecond) {
+      if (bytesPerSecond < 1) {
+        throw new IllegalArgumentException("body minimum rate must be at least 1 byte/s, got " + bytesPerSecond);
+      }
+      this.bodyMinRate = bytesPerSecond;
+      return this;
+    }
+
+    /**
+     * Requests one user, or one address without a token, may have in flight (default 8; never more
+     * than half the workers open to non-admins); more get 429. Admins are not limited.
+     */
+    public Builder clientRequests(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("requests per client must be at least 1, got " + n);
+      }
+      this.clientRequests = n;
+      return this;
+    }
+
+    /** Workers only admins may use (default an eighth of the workers, at least 1); must leave one for others. */
+    public Builder adminWorkers(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("admin workers must be 0 or more, got " + n);
+      }
+      this.adminWorkers = java.util.OptionalInt.of(n);
       return this;
     }
 

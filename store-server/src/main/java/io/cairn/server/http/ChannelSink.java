@@ -14,11 +14,17 @@ import org.xnio.channels.StreamSinkChannel;
 final class ChannelSink {
   private final StreamSinkChannel channel;
   private final AtomicLong counter;
+  /** Runs between pieces; throws to stop the body (the store is closing). */
+  private final Runnable checkpoint;
   private boolean headersSent;
 
-  ChannelSink(StreamSinkChannel channel, AtomicLong counter) {
+  /** Largest piece sent in one call, so a long run of a huge disk still stops soon at shutdown. */
+  private static final long PIECE = 16L << 20;
+
+  ChannelSink(StreamSinkChannel channel, AtomicLong counter, Runnable checkpoint) {
     this.channel = channel;
     this.counter = counter;
+    this.checkpoint = checkpoint;
   }
 
   /** Sends {@code n} bytes of {@code file} from {@code position}; the file must hold them. */
@@ -30,7 +36,13 @@ final class ChannelSink {
       Channels.flushBlocking(channel);
       headersSent = true;
     }
-    CountingOutputStream.counted(counter, n, () -> Channels.transferBlocking(channel, file, position, n));
+    for (long done = 0; done < n; ) {
+      checkpoint.run();
+      long k = Math.min(PIECE, n - done);
+      long at = position + done;
+      CountingOutputStream.counted(counter, k, () -> Channels.transferBlocking(channel, file, at, k));
+      done += k;
+    }
   }
 
   /** Sends {@code n} zero bytes from {@code zeros}, a file of zero bytes, a piece at a time. */

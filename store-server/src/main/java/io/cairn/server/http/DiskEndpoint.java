@@ -25,18 +25,19 @@ final class DiskEndpoint {
   private final ServerCounters counters;
   private final DiskCache cache;
 
-  DiskEndpoint(Images images, ServerCounters counters, DiskCache cache) {
+  DiskEndpoint(Images images, ServerCounters counters, DiskCache cache, DiskStreamer streamer) {
     this.images = images;
-    this.streamer = new DiskStreamer(images);
+    this.streamer = streamer;
     this.counters = counters;
     this.cache = cache;
   }
 
   void get(HttpServerExchange ex, String refText) throws IOException {
     ImageRef ref = ImageRef.parse(refText);
-    ImageDigest digest = images.resolve(ref);
+    Visibility.Seen seen = Visibility.resolve(images, ex, ref); // a private snapshot: its owners only
+    ImageDigest digest = seen.digest();
     ImageRoot root = images.root(digest);
-    Responses.imageCaching(ex, ref, digest);
+    Visibility.caching(ex, ref, seen);
     serve(ex, DiskMap.of(images, root), Responses.etag(digest), Optional.of(digest));
   }
 
@@ -85,7 +86,7 @@ final class DiskEndpoint {
     Optional<FileChannel> copy = version.flatMap(v -> cache.open(v, size));
     if (copy.isPresent()) {
       try (FileChannel file = copy.get()) {
-        ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed);
+        ChannelSink out = new ChannelSink(ex.getResponseChannel(), counters.bytesServed, images.store()::checkOpen);
         streamer.writeFrom(file, cache.zeros(), disk, range, out);
         out.finish();
       }

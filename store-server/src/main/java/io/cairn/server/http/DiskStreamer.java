@@ -27,8 +27,11 @@ import java.util.concurrent.Executors;
 final class DiskStreamer {
   /** Blocks read per storage call; 256 x 4 KiB = 1 MiB, which Undertow writes at full speed. */
   private static final int BATCH_BYTES = 1 << 20;
-  /** Read-ahead threads shared by all streams; bounded so 64 readers cannot swamp the store. */
-  private static final ExecutorService READERS =
+  /**
+   * Read-ahead threads shared by all streams of one server; bounded so 64 readers cannot swamp the
+   * store. Stopped and awaited by {@link #stop} before the store closes.
+   */
+  private final ExecutorService readers =
       Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
         Thread t = new Thread(r, "cairn-disk-read");
         t.setDaemon(true);
@@ -74,6 +77,9 @@ final class DiskStreamer {
       if (batches.isEmpty()) {
         return;
       }
+      // Between batches, not per byte: a stream of a huge sparse disk touches no storage for its
+      // zero pages, so without this it would outlive a shutdown.
+      images.store().checkOpen();
       Batch current = batches.poll();
       CompletableFuture<byte[]> currentRead = reads.poll();
       if (current.page() == null) {
@@ -98,6 +104,7 @@ final class DiskStreamer {
     long runStart = pos;
     boolean runZero = false;
     while (plan.hasNext()) {
+      images.store().checkOpen();
       Batch b = plan.next();
       boolean zero = b.page() == null;
       if (zero != runZero && pos > runStart) {
@@ -128,7 +135,21 @@ final class DiskStreamer {
     return CompletableFuture.supplyAsync(() -> {
       images.store().blocks().read(b.page(), b.from(), b.count(), buf, 0);
       return buf;
-    }, READERS);
+    }, readers);
+  }
+
+  /**
+   * Stops the read-ahead threads and waits up to {@code max} for them; true when none is left.
+   * Reads are one batch each, and fail at once when the store is closing.
+   */
+  boolean stop(java.time.Duration max) {
+    readers.shutdownNow();
+    try {
+      return readers.awaitTermination(max.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static byte[] await(CompletableFuture<byte[]> f) throws IOException {

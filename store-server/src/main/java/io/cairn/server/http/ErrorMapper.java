@@ -28,6 +28,10 @@ final class ErrorMapper {
   record Mapped(int status, ErrorCode code, String message, Object detail, Map<String, String> headers) {}
 
   static Mapped map(Throwable t) {
+    Mapped slow = slowClient(t);
+    if (slow != null) {
+      return slow;
+    }
     if (t instanceof ApiException a) {
       return new Mapped(a.code().httpStatus(), a.code(), a.getMessage(), a.detail(), a.headers());
     }
@@ -64,12 +68,42 @@ final class ErrorMapper {
   }
 
   /**
+   * 408 for a body that came too slowly ({@link BodyDeadline}) or a socket that made no progress
+   * for the idle timeout (Undertow then has closed the connection already): the client's doing,
+   * not a bug, so neither is logged as one.
+   */
+  private static Mapped slowClient(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof BodyDeadline.TooSlow s) {
+        return new Mapped(408, ErrorCode.REQUEST_TIMEOUT, s.getMessage(), null, Map.of());
+      }
+      if (c instanceof org.xnio.channels.ReadTimeoutException || c instanceof org.xnio.channels.WriteTimeoutException) {
+        return new Mapped(408, ErrorCode.REQUEST_TIMEOUT, "the connection made no progress for the server's idle"
+            + " timeout (cairn serve --idle-timeout)", null, Map.of());
+      }
+    }
+    if (t instanceof java.nio.channels.ClosedChannelException || t instanceof IOException io && clientClosed(io)) {
+      // The client went away mid-request (a reset, or a timeout closed its connection): not a bug,
+      // and 64 slow clients must not mean 64 stack traces.
+      return new Mapped(400, ErrorCode.INPUT_INVALID, "the client closed the connection before the request"
+          + " finished", null, Map.of());
+    }
+    return null;
+  }
+
+  private static boolean clientClosed(IOException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("Connection reset by peer") || m.contains("Broken pipe") || m.startsWith("UT000128");
+  }
+
+  /**
    * Sends the error response, or, when the response has already started (a stream broke midway),
    * closes the connection so the client sees a short body instead of a corrupt one.
    */
   static void send(HttpServerExchange ex, Throwable t) {
     Mapped m = map(t);
-    if (m.status() >= 500) {
+    // 503 is a state, not a bug (shutting down, store in use): no stack trace per request.
+    if (m.status() >= 500 && m.status() != 503) {
       System.err.println("cairn: " + ex.getRequestMethod() + " " + ex.getRequestPath() + " failed: " + t);
       t.printStackTrace();
     }

@@ -67,7 +67,13 @@ final class IndexEndpoints {
       }
       byte[] enc = new byte[len];
       b.get(enc);
-      pages.add(IndexPage.parse(enc)); // 400 on a malformed page, before anything is stored
+      IndexPage page = IndexPage.parse(enc); // 400 on a malformed page, before anything is stored
+      if (page.blockIds().stream().allMatch(BlockId::isZero)) {
+        // The design's invariant: a page of zero blocks is never stored; a root names it by the zero page id.
+        throw new InvalidInputException("page " + pages.size() + " names only zero blocks; such a page is never"
+            + " stored: put the zero page id (64 zeros) in the root instead; nothing was stored");
+      }
+      pages.add(page);
     }
     index.putPages(pages);
     counters.storeGeneration.incrementAndGet();
@@ -81,9 +87,10 @@ final class IndexEndpoints {
   /** {@code GET|HEAD /v1/images/{ref}/root}: the encoded root; its SHA-256 is the digest. */
   void getRoot(HttpServerExchange ex, String refText) throws IOException {
     ImageRef ref = ImageRef.parse(refText);
-    ImageDigest digest = images.resolve(ref);
+    Visibility.Seen seen = Visibility.resolve(images, ex, ref);
+    ImageDigest digest = seen.digest();
     ImageRoot root = images.root(digest);
-    Responses.imageCaching(ex, ref, digest);
+    Visibility.caching(ex, ref, seen);
     if (DiskEndpoint.noneMatch(ex.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH), Responses.etag(digest))) {
       ex.setStatusCode(304);
       return;
@@ -94,7 +101,7 @@ final class IndexEndpoints {
   /** {@code GET /v1/images/{ref}}: a JSON summary of one image version. */
   void describe(HttpServerExchange ex, String refText) throws IOException {
     ImageRef ref = ImageRef.parse(refText);
-    ImageDigest digest = images.resolve(ref);
+    ImageDigest digest = Visibility.resolve(images, ex, ref).digest();
     ImageRoot root = images.root(digest);
     Responses.json(ex, 200, TagEndpoints.imageJson(root, tagsOf(digest)));
   }
@@ -131,7 +138,9 @@ final class IndexEndpoints {
       throw new InvalidInputException("image has " + root.blockSize() + " blocks; this store uses "
           + images.store().blockSize());
     }
-    boolean existed = index.root(claimed).isPresent();
+    // A push of a version that exists only as someone's private snapshot publishes it (the pusher
+    // holds every byte of it already) and is answered like a new version, so it reveals nothing.
+    boolean existed = index.root(claimed).isPresent() && index.owners(claimed).isEmpty();
     if (!existed) {
       checkComplete(root);
       index.commit(root, Optional.empty());

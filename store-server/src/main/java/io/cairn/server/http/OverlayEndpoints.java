@@ -36,13 +36,13 @@ final class OverlayEndpoints {
   private final DiskEndpoint disk;
   private final long maxBody;
   private final ServerCounters counters;
-  private final io.cairn.server.store.IndexStore index;
+  private final io.cairn.server.image.Images images;
 
-  OverlayEndpoints(Overlays overlays, DiskEndpoint disk, io.cairn.server.store.IndexStore index, long maxBody,
+  OverlayEndpoints(Overlays overlays, DiskEndpoint disk, io.cairn.server.image.Images images, long maxBody,
       ServerCounters counters) {
     this.overlays = overlays;
     this.disk = disk;
-    this.index = index;
+    this.images = images;
     this.maxBody = maxBody;
     this.counters = counters;
   }
@@ -50,15 +50,26 @@ final class OverlayEndpoints {
   /** {@code POST /v1/overlays} with {@code {"base": "name:tag"|"sha256:...", "name": "my-vm"}}. */
   void create(HttpServerExchange ex) throws IOException {
     Principal caller = caller(ex);
+    String o = Requests.query(ex, "owner");
+    if (o != null && !o.isEmpty() && !caller.isAdmin() && !UserName.of(o).equals(caller.name())) {
+      // Never quietly create it under the caller's own name instead.
+      throw new ApiException(ErrorCode.DENIED, "only admins may create an overlay for another user (?owner=" + o + ")");
+    }
+    UserName owner = owner(ex, caller);
     JsonNode body = Requests.jsonObject(ex, BlockEndpoints.MAX_JSON);
     ImageRef base = ImageRef.parse(text(body, "base", "an image name:tag or sha256 digest"));
     OverlayName name = OverlayName.of(text(body, "name", "an overlay name such as my-vm"));
-    OverlayRecord r = overlays.create(caller.name(), name, base);
+    // Someone else's private snapshot is no base: 404 as if it did not exist.
+    ImageRef pinned = ImageRef.of(Visibility.resolve(images, ex, base).digest());
+    OverlayRecord r = overlays.create(owner, name, pinned);
     ex.getResponseHeaders().put(Headers.LOCATION, "/v1/overlays/" + name);
     Responses.json(ex, 201, json(r, Optional.empty()));
   }
 
-  /** {@code GET /v1/overlays[?all=true|?owner=NAME]}. */
+  /**
+   * {@code GET /v1/overlays[?all=true|?owner=NAME][&limit=N][&after=CURSOR]}: a page of overlays in
+   * name order (owner, then name, for {@code all}); {@code next} is the cursor of the next page, or null.
+   */
   void list(HttpServerExchange ex) throws IOException {
     Principal caller = caller(ex);
     boolean all = "true".equals(Requests.query(ex, "all"));
@@ -66,9 +77,36 @@ final class OverlayEndpoints {
       throw new ApiException(ErrorCode.DENIED, "only admins may list every user's overlays");
     }
     Optional<UserName> owner = all ? Optional.empty() : Optional.of(owner(ex, caller));
-    List<Map<String, Object>> out = overlays.list(owner).stream().map(r -> json(r, Optional.empty())).toList();
+    int limit = (int) Requests.queryLong(ex, "limit", TagEndpoints.DEFAULT_LIMIT, TagEndpoints.MAX_LIMIT);
+    if (limit < 1) {
+      throw new InvalidInputException("limit must be from 1 to " + TagEndpoints.MAX_LIMIT);
+    }
+    String after = Requests.query(ex, "after");
+    String[] from = after == null || after.isEmpty() ? null : after.split("/", 2);
+    if (from != null && all != (from.length == 2)) {
+      throw new InvalidInputException("after must be a cursor from 'next': OWNER/NAME with all=true, else NAME");
+    }
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    String next = null;
+    for (OverlayRecord r : overlays.list(owner)) {
+      // (owner, name) order, which is the store's key order (owner 0x00 name, ASCII names).
+      int c = from == null ? 1 : all ? r.owner().value().compareTo(from[0]) : 0;
+      if (c == 0 && from != null) {
+        c = r.name().value().compareTo(from[from.length - 1]);
+      }
+      if (c <= 0) {
+        continue;
+      }
+      if (out.size() == limit) {
+        next = all ? out.get(limit - 1).get("owner") + "/" + out.get(limit - 1).get("name")
+            : String.valueOf(out.get(limit - 1).get("name"));
+        break;
+      }
+      out.add(json(r, Optional.empty()));
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("overlays", out);
+    body.put("next", next);
     if (owner.isPresent()) {
       body.put("quotaUsedBytes", overlays.quotaUsage(owner.get()));
     }
@@ -114,25 +152,34 @@ final class OverlayEndpoints {
     }
     long offset;
     String cr = ex.getRequestHeaders().getFirst(Headers.CONTENT_RANGE);
+    String o = Requests.query(ex, "offset");
+    if (cr != null && o != null) {
+      throw new InvalidInputException("say where to write once: Content-Range or ?offset=, not both");
+    }
     if (cr != null) {
       Matcher m = CONTENT_RANGE.matcher(cr.trim());
       if (!m.matches()) {
         throw new InvalidInputException("Content-Range must be 'bytes FIRST-LAST/*', got '" + cr + "'");
       }
-      offset = Long.parseLong(m.group(1));
-      long last = Long.parseLong(m.group(2));
+      long last;
+      try {
+        offset = Long.parseLong(m.group(1));
+        last = Long.parseLong(m.group(2));
+      } catch (NumberFormatException e) {
+        // Nineteen digits can exceed a long; no overlay is that large.
+        throw new ApiException(ErrorCode.OUT_OF_BOUNDS, "Content-Range " + cr + " is past the end of any overlay");
+      }
       if (last < offset || last - offset + 1 != length) {
         throw new InvalidInputException("Content-Range " + cr + " covers " + (last - offset + 1)
             + " bytes but the body has " + length);
       }
     } else {
-      String o = Requests.query(ex, "offset");
       if (o == null) {
         throw new InvalidInputException("say where to write: Content-Range: bytes FIRST-LAST/* or ?offset=N");
       }
       offset = Requests.queryLong(ex, "offset", 0, Long.MAX_VALUE);
     }
-    OverlayRecord r = overlays.write(owner(ex, caller), name, offset, length, ex.getInputStream());
+    OverlayRecord r = overlays.write(owner(ex, caller), name, offset, length, new BodyStream(ex.getInputStream(), length));
     counters.overlayBytesWritten.addAndGet(length);
     ex.getResponseHeaders().put(Headers.ETAG, etag(r));
     Responses.json(ex, 200, json(r, Optional.empty()));
@@ -180,10 +227,16 @@ final class OverlayEndpoints {
     Principal caller = caller(ex);
     JsonNode body = Requests.jsonObject(ex, BlockEndpoints.MAX_JSON);
     JsonNode size = body.get("size");
-    if (size == null || !size.canConvertToLong() || size.asLong() < 0) {
-      throw new InvalidInputException("request body must be {\"size\": BYTES, \"force\": false}");
+    // Integers only: 1.5 or 1e2 bytes is a mistake, not a size to round.
+    if (size == null || !size.isIntegralNumber() || !size.canConvertToLong() || size.asLong() < 0) {
+      throw new InvalidInputException("request body must be {\"size\": BYTES, \"force\": false} with BYTES a"
+          + " whole number");
     }
-    boolean force = body.path("force").asBoolean(false);
+    JsonNode f = body.get("force");
+    if (f != null && !f.isBoolean()) {
+      throw new InvalidInputException("force must be true or false");
+    }
+    boolean force = f != null && f.asBoolean();
     OverlayRecord r = overlays.resize(owner(ex, caller), OverlayName.of(param), size.asLong(), force);
     Responses.json(ex, 200, json(r, Optional.empty()));
   }
@@ -212,13 +265,52 @@ final class OverlayEndpoints {
       throw new ApiException(ErrorCode.DENIED, "user " + caller.name() + " may snapshot but not tag; publishing a"
           + " template needs role publisher");
     }
-    ImageRoot root = overlays.snapshot(owner(ex, caller), name);
-    if (tag.isPresent()) {
-      index.commit(root, tag);
-      counters.storeGeneration.incrementAndGet();
-    }
+    ImageRoot root = overlays.snapshot(owner(ex, caller), name, tag);
+    counters.storeGeneration.incrementAndGet(); // a new version: /v1/stats must count it
     Map<String, Object> m = TagEndpoints.imageJson(root, tag.map(t -> List.of(t.toString())).orElse(List.of()));
+    m.put("private", tag.isEmpty() && !images.store().index().owners(root.digest()).isEmpty());
     Responses.json(ex, 201, m);
+  }
+
+  /**
+   * The request body, where a read that fails (the client closed the connection before sending
+   * Content-Length bytes) is the client's mistake, 400 as for {@code POST /v1/blocks}, not a 500.
+   * The write is atomic, so nothing changed.
+   */
+  private static final class BodyStream extends java.io.FilterInputStream {
+    private final long length;
+
+    BodyStream(java.io.InputStream in, long length) {
+      super(in);
+      this.length = length;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (BodyDeadline.TooSlow | org.xnio.channels.ReadTimeoutException e) {
+        throw e; // still sending, too slowly: ErrorMapper answers 408, not "ended early"
+      } catch (IOException e) {
+        throw ended(e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (BodyDeadline.TooSlow | org.xnio.channels.ReadTimeoutException e) {
+        throw e; // still sending, too slowly: ErrorMapper answers 408, not "ended early"
+      } catch (IOException e) {
+        throw ended(e);
+      }
+    }
+
+    private InvalidInputException ended(IOException e) {
+      return new InvalidInputException("request body ended before its Content-Length of " + length
+          + " bytes; nothing was written (" + e.getMessage() + ")");
+    }
   }
 
   private static Principal caller(HttpServerExchange ex) {

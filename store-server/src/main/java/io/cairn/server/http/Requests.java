@@ -72,6 +72,11 @@ final class Requests {
         out.write(chunk, 0, n);
       }
       return out.toByteArray();
+    } catch (BodyDeadline.TooSlow e) {
+      throw e.toApi(); // 408, not "ended early": the client is still sending, too slowly
+    } catch (org.xnio.channels.ReadTimeoutException e) {
+      throw new ApiException(ErrorCode.REQUEST_TIMEOUT, "the request body stalled for the server's idle timeout"
+          + " (cairn serve --idle-timeout); nothing was stored");
     } catch (IOException e) {
       // The connection closed mid-body: whatever arrived is discarded, nothing is stored.
       throw new InvalidInputException("request body ended early: " + e.getMessage());
@@ -122,6 +127,18 @@ final class Requests {
   static String query(HttpServerExchange ex, String name) {
     Deque<String> v = ex.getQueryParameters().get(name);
     return v == null || v.isEmpty() ? null : v.getFirst();
+  }
+
+  /** A boolean query parameter: exactly {@code true} or {@code false}, or {@code dflt} when absent. */
+  static boolean queryBoolean(HttpServerExchange ex, String name, boolean dflt) {
+    String s = query(ex, name);
+    if (s == null || s.isEmpty()) {
+      return dflt;
+    }
+    if (s.equals("true") || s.equals("false")) {
+      return s.equals("true");
+    }
+    throw new InvalidInputException("query parameter " + name + " must be true or false, got '" + s + "'");
   }
 
   /** A non-negative long query parameter within [0, max], or {@code dflt} when absent. */

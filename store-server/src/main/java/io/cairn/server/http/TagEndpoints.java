@@ -5,6 +5,7 @@ import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
 import io.cairn.id.ImageDigest;
+import io.cairn.id.ImageRef;
 import io.cairn.id.Tag;
 import io.cairn.index.ImageRoot;
 import io.cairn.server.image.Images;
@@ -68,7 +69,10 @@ final class TagEndpoints {
       throw new InvalidInputException("request body must be {\"digest\": \"sha256:<hex>\"}");
     }
     ImageDigest digest = ImageDigest.parse(d.asText());
-    ImageRoot root = images.root(digest); // 404 IMAGE_UNKNOWN unless committed
+    // 404 IMAGE_UNKNOWN unless committed and visible to the caller: a publisher may publish their
+    // own snapshots, not someone else's. Tagging publishes the version for good.
+    Visibility.resolve(images, ex, ImageRef.of(digest));
+    ImageRoot root = images.root(digest);
     boolean existed = index.tag(tag).isPresent();
     // Re-committing the (identical) root with the tag is one synced batch: the tag can never
     // point at a root that is not durable.
@@ -122,7 +126,10 @@ final class TagEndpoints {
     Responses.json(ex, 200, r);
   }
 
-  /** {@code GET /v1/images?after=sha256:...&limit=N}: image versions in digest order, with their tags. */
+  /**
+   * {@code GET /v1/images?after=sha256:...&limit=N}: image versions in digest order, with their tags.
+   * Private snapshots are listed to their owners and admins only.
+   */
   void listImages(HttpServerExchange ex) throws IOException {
     String afterText = Requests.query(ex, "after");
     ImageDigest after = afterText == null || afterText.isEmpty() ? null : ImageDigest.parse(afterText);
@@ -131,10 +138,15 @@ final class TagEndpoints {
     for (IndexStore.TagEntry t : index.tags()) {
       tags.computeIfAbsent(t.digest(), k -> new ArrayList<>()).add(t.tag().toString());
     }
+    Map<ImageDigest, Map<io.cairn.id.UserName, Long>> owned = index.privateImages();
+    Optional<io.cairn.server.auth.Principal> caller = Authenticator.caller(ex);
     List<Map<String, Object>> out = new ArrayList<>();
     String next = null;
     for (ImageDigest d : index.images()) {
       if (after != null && d.compareTo(after) <= 0) {
+        continue;
+      }
+      if (!Visibility.maySee(caller, owned.getOrDefault(d, Map.of()))) {
         continue;
       }
       if (out.size() == limit) {

@@ -64,6 +64,7 @@ public final class ImageExporter {
         if (pid.isZero()) {
           continue;
         }
+        images.store().checkOpen(); // shutdown stops an export between pages
         long pageStart = p * pageBytes;
         byte[] buf = buffers.take();
         inFlight.add(pool.submit(() -> {
@@ -100,9 +101,30 @@ public final class ImageExporter {
       throw e;
     } finally {
       pool.shutdownNow();
+      // Waited for, not just told: the caller closes the store next, and a worker still inside
+      // RocksDB then read freed memory (store-server/hs_err_pid22212.log, SIGSEGV in multiGet).
+      awaitStopped(pool);
     }
     Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return written;
+  }
+
+  /** Waits for {@code pool}'s threads to end; a page read is short, so this is quick. */
+  static void awaitStopped(ExecutorService pool) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+          break;
+        }
+        System.err.println("cairn: still waiting for " + pool + " to stop");
+      } catch (InterruptedException e) {
+        interrupted = true; // keep waiting: returning early is what let a worker outlive the store
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Reads one page's blocks, re-hashes each, and writes the runs of non-zero blocks. */

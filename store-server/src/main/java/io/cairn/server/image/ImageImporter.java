@@ -109,6 +109,7 @@ public final class ImageImporter {
           }
           next++;
         }
+        store.checkOpen(); // shutdown stops an import between segments
         Segment seg = queue.poll().get();
         int n = (int) Math.min(segBlocks, totalBlocks - done * segBlocks);
         if (seg.ids == null) {
@@ -148,6 +149,9 @@ public final class ImageImporter {
       throw new IOException(c);
     } finally {
       hashers.shutdownNow();
+      // Before the inserters close and before the caller may close the store: a hashing thread
+      // still inside RocksDB would otherwise outlive both.
+      ImageExporter.awaitStopped(hashers);
       for (BlockInserter in; (in = inserters.poll()) != null; ) {
         try {
           in.close();

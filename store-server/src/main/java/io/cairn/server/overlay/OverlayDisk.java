@@ -49,6 +49,10 @@ final class OverlayDisk implements DiskMap {
     return base.entriesPerPage();
   }
 
+  ImageRoot base() {
+    return base;
+  }
+
   long blockCount() {
     return blockSize().blocksFor(overlay.size());
   }

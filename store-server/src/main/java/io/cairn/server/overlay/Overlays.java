@@ -36,19 +36,32 @@ public final class Overlays {
   private final Store store;
   private final Striped<Lock> locks = Striped.lock(64);
   private final java.util.function.Function<UserName, java.util.OptionalLong> quotas;
+  private final OverlayLimits limits;
 
   /**
    * {@code quotas} gives each owner's limit in bytes, if any. A quota counts the data blocks an
    * owner's overlays hold (profile entries that are not zero), whether or not another overlay or
-   * image holds the same bytes: an upper bound of what the owner alone keeps alive.
+   * image holds the same bytes, plus what each of the owner's private snapshots was charged when
+   * it was taken (the data blocks its overlay held then, and its root): an upper bound of what the
+   * owner alone keeps alive.
    */
   public Overlays(Images images, java.util.function.Function<UserName, java.util.OptionalLong> quotas) {
+    this(images, quotas, OverlayLimits.DEFAULT);
+  }
+
+  public Overlays(Images images, java.util.function.Function<UserName, java.util.OptionalLong> quotas,
+      OverlayLimits limits) {
     this.images = images;
     this.store = images.store();
     this.quotas = quotas;
+    this.limits = limits;
   }
 
-  /** Bytes of data blocks {@code owner}'s overlays hold now, as a quota counts them. */
+  public OverlayLimits limits() {
+    return limits;
+  }
+
+  /** What a quota counts for {@code owner} now: their overlays' data blocks plus their private snapshots' charges. */
   public long quotaUsage(UserName owner) {
     try (OverlayStore.View v = store.overlays().view()) {
       return usage(v, owner);
@@ -57,14 +70,43 @@ public final class Overlays {
 
   private long usage(OverlayStore.View v, UserName owner) {
     return v.list(Optional.of(owner)).stream().mapToLong(OverlayRecord::dataBlocks).sum()
-        * store.blockSize().bytes();
+        * store.blockSize().bytes() + snapshotBytes(owner);
   }
 
+  /** What {@code owner}'s private snapshots are charged (one scan of the snapshot owner records). */
+  private long snapshotBytes(UserName owner) {
+    long sum = 0;
+    for (java.util.Map<UserName, Long> owners : store.index().privateImages().values()) {
+      sum += owners.getOrDefault(owner, 0L);
+    }
+    return sum;
+  }
+
+  /**
+   * Creates an overlay of {@code base}: {@link ErrorCode#OVERLAY_LIMIT} when the owner has as many
+   * as one user may, {@link ErrorCode#TOO_LARGE} when the base is larger than an overlay may be.
+   */
   public OverlayRecord create(UserName owner, OverlayName name, ImageRef base) {
-    // The same monitor as image deletion: the base cannot be deleted between lookup and create.
+    // The same monitor as image deletion and RocksOverlayStore.create: the base cannot be deleted
+    // between lookup and create, and two creates cannot both pass the count check.
     synchronized (store.overlays()) {
       ImageRoot root = images.root(base);
+      checkSize(root.size());
+      try (OverlayStore.View v = store.overlays().view()) {
+        int has = v.list(Optional.of(owner)).size();
+        if (has >= limits.maxPerUser() && v.get(owner, name).isEmpty()) {
+          throw new LimitException(ErrorCode.OVERLAY_LIMIT, owner + " has " + has + " overlays, as many as one user"
+              + " may have on this server (--max-overlays); delete one first", limits.maxPerUser());
+        }
+      }
       return store.overlays().create(owner, name, root.digest(), root.size(), root.blockCount());
+    }
+  }
+
+  private void checkSize(long size) {
+    if (size > limits.maxSize()) {
+      throw new LimitException(ErrorCode.TOO_LARGE, "an overlay of " + size + " bytes is larger than this server"
+          + " allows (" + limits.maxSize() + " bytes, --max-overlay-size)", limits.maxSize());
     }
   }
 
@@ -187,9 +229,10 @@ public final class Overlays {
   /** Grows with zeros, or (with {@code force}) shrinks, dropping everything past the new end for good. */
   public OverlayRecord resize(UserName owner, OverlayName name, long newSize, boolean force) throws IOException {
     return change(owner, name, (v, r) -> {
-      if (newSize < 0 || newSize > io.cairn.index.IndexFormat.MAX_IMAGE_SIZE) {
-        throw new InvalidInputException("size must be from 0 to " + io.cairn.index.IndexFormat.MAX_IMAGE_SIZE + " bytes");
+      if (newSize < 0) {
+        throw new InvalidInputException("size must be 0 or more bytes");
       }
+      checkSize(newSize);
       if (newSize >= r.size()) {
         OverlayRecord next = r.next(newSize, r.visibleBaseBlocks(), r.dataBlocks());
         store.overlays().commit(next, ProfileChange.none());
@@ -268,24 +311,55 @@ public final class Overlays {
   }
 
   /**
-   * Freezes the overlay's current state as an immutable image version and returns its root. Pages
-   * the profile does not touch keep the base's page ids; no block data is copied.
+   * Freezes the overlay's current state as an immutable image version and returns its root. With a
+   * tag the version is published (public, tagged, in one synced write); without one it is a private
+   * snapshot of {@code owner}, charged to their quota. Pages the profile does not touch keep the
+   * base's page ids and no block data is copied; the work is one pass over the profile's entries
+   * plus one root entry per page, never a read of pages nobody wrote.
+   *
+   * @throws CairnException {@link ErrorCode#QUOTA_EXCEEDED} when the owner is already past their quota
    */
-  public ImageRoot snapshot(UserName owner, OverlayName name) {
+  public ImageRoot snapshot(UserName owner, OverlayName name, Optional<io.cairn.id.Tag> tag) {
+    java.util.OptionalLong limit = quotas.apply(owner);
+    if (tag.isEmpty() && limit.isPresent()) {
+      long used = quotaUsage(owner);
+      if (used > limit.getAsLong()) {
+        throw new CairnException(ErrorCode.QUOTA_EXCEEDED, owner + " already holds " + used + " bytes in overlays"
+            + " and snapshots, over the quota of " + limit.getAsLong() + " bytes; delete a snapshot"
+            + " (DELETE /v1/images/sha256:...) or an overlay first");
+      }
+    }
     try (Reader rd = open(owner, name)) {
       OverlayDisk disk = (OverlayDisk) rd.disk();
-      int pages = (int) ((disk.blockCount() + disk.entriesPerPage() - 1) / disk.entriesPerPage());
-      List<io.cairn.id.PageId> ids = new ArrayList<>(pages);
+      ImageRoot base = disk.base();
+      int per = disk.entriesPerPage();
+      long blocks = disk.blockCount();
+      int pages = (int) ((blocks + per - 1) / per);
+      long visible = Math.min(rd.overlay().visibleBaseBlocks(), base.blockCount());
+      java.util.BitSet written = new java.util.BitSet();
+      rd.view().forEachEntry(rd.overlay().id(), (id, b) -> written.set((int) (b / per)));
+      io.cairn.id.PageId[] ids = new io.cairn.id.PageId[pages];
       List<io.cairn.index.IndexPage> fresh = new ArrayList<>();
       for (int p = 0; p < pages; p++) {
-        OverlayDisk.Page pg = disk.resolve(p);
+        long from = (long) p * per;
+        long to = Math.min(blocks, from + per);
+        if (!written.get(p) && to <= visible && p < base.pageCount() && base.entriesInPage(p) == to - from) {
+          ids[p] = base.pageId(p); // untouched and whole: the base's page as it is, not read
+          continue;
+        }
+        if (!written.get(p) && from >= visible) {
+          ids[p] = io.cairn.id.PageId.ZERO; // past what shows of the base, never written: zeros
+          continue;
+        }
+        store.checkOpen(); // a snapshot of a huge overlay must not outlive a shutdown
+        OverlayDisk.Page pg = disk.resolve(p); // written, or cut by the base's end: a few pages at most
         if (pg.reusedBasePage().isPresent()) {
-          ids.add(pg.reusedBasePage().get());
+          ids[p] = pg.reusedBasePage().get();
         } else if (pg.page().isEmpty()) {
-          ids.add(io.cairn.id.PageId.ZERO);
+          ids[p] = io.cairn.id.PageId.ZERO;
         } else {
-          ids.add(pg.page().get().id());
-          if (!store.index().hasPage(pg.page().get().id())) {
+          ids[p] = pg.page().get().id();
+          if (!store.index().hasPage(ids[p])) {
             fresh.add(pg.page().get());
           }
         }
@@ -295,11 +369,21 @@ public final class Overlays {
         }
       }
       store.index().putPages(fresh);
+      List<io.cairn.id.PageId> idList = Arrays.asList(ids);
       if (store.gcGuard().active()) {
-        store.index().touchPages(ids); // reused pages, too, must outlive a sweep running now
+        store.index().touchPages(idList); // reused pages, too, must outlive a sweep running now
       }
-      ImageRoot root = ImageRoot.of(disk.size(), disk.blockSize(), disk.entriesPerPage(), ids);
-      store.index().commit(root, Optional.empty()); // synced: also makes the pages above durable
+      ImageRoot root = ImageRoot.of(disk.size(), disk.blockSize(), per, idList);
+      // Synced either way: also makes the pages above durable. Under the image deleter's monitor, so
+      // an owner's delete of an identical version cannot remove it under this new owner.
+      synchronized (store.overlays()) {
+        if (tag.isPresent()) {
+          store.index().commit(root, tag);
+        } else {
+          long charge = rd.overlay().dataBlocks() * store.blockSize().bytes() + root.encoded().length;
+          store.index().commitPrivate(root, owner, charge);
+        }
+      }
       return root;
     }
   }

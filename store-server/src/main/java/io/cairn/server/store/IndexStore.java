@@ -22,10 +22,29 @@ public interface IndexStore {
   Optional<ImageRoot> root(ImageDigest digest);
 
   /**
-   * Makes an image version durable and, if a tag is given, points the tag at it, in one atomic,
-   * synced write. Callers must have made the root's pages and blocks durable first.
+   * Makes an image version durable and public and, if a tag is given, points the tag at it, in one
+   * atomic, synced write. A private snapshot committed (pushed or tagged) this way is published: its
+   * owner records go in the same write. Callers must have made the root's pages and blocks durable
+   * first.
    */
   void commit(ImageRoot root, Optional<Tag> tag);
+
+  /**
+   * Makes an image version durable as a private snapshot of {@code owner}, charging {@code bytes}
+   * to that owner's quota, in one synced write (so a crash can never leave it public). When the
+   * version already exists privately, {@code owner} is added to its owners; when it exists publicly
+   * nothing changes and false is returned.
+   */
+  boolean commitPrivate(ImageRoot root, io.cairn.id.UserName owner, long bytes);
+
+  /** The owners of a private image version and the bytes each is charged; empty for a public one. */
+  java.util.Map<io.cairn.id.UserName, Long> owners(ImageDigest digest);
+
+  /** Every private image version with its owners (one scan of the owner records). */
+  java.util.Map<ImageDigest, java.util.Map<io.cairn.id.UserName, Long>> privateImages();
+
+  /** Removes one owner of a private version (synced); the root stays. */
+  void dropOwner(ImageDigest digest, io.cairn.id.UserName owner);
 
   Optional<TagEntry> tag(Tag tag);
 

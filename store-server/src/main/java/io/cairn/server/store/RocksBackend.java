@@ -18,6 +18,7 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -29,7 +30,8 @@ import org.rocksdb.WriteOptions;
  * {@code images} (digest → encoded root), {@code tags} (name 0 tag → digest + millis), {@code meta}
  * (counters, merged with {@code uint64add}), {@code overlays} (owner 0 name → overlay record),
  * {@code profiles} (overlay id, block number → block id), {@code quarantine} and
- * {@code signatures} (name 0 tag 0 key id → signature). Format-1 stores also have {@code blocks}
+ * {@code signatures} (name 0 tag 0 key id → signature), {@code owners} (digest, owner → charged
+ * bytes: the owners of a private snapshot). Format-1 stores also have {@code blocks}
  * (block id → bytes) until {@link BlockLayoutMigration} has emptied and dropped it.
  */
 final class RocksBackend implements AutoCloseable {
@@ -38,7 +40,7 @@ final class RocksBackend implements AutoCloseable {
   }
 
   private static final List<String> FAMILIES = List.of("default", "block_data", "pages", "images", "tags", "meta", "block_keys",
-      "overlays", "profiles", "quarantine", "signatures");
+      "overlays", "profiles", "quarantine", "signatures", "owners");
   /** Format 1's hash-keyed block values; present only until the store is migrated. */
   static final String LEGACY_BLOCKS = "blocks";
   static final byte[] EMPTY = new byte[0];
@@ -72,6 +74,11 @@ final class RocksBackend implements AutoCloseable {
   final ColumnFamilyHandle quarantine;
   /** Name 0 tag 0 key id (8 bytes) → a publisher's signature of the digest under that tag. */
   final ColumnFamilyHandle signatures;
+  /**
+   * Image digest (32 bytes) + owner name → bytes charged to that owner's quota (u64 BE). An image
+   * version with entries here is a private snapshot, visible only to those owners (and admins).
+   */
+  final ColumnFamilyHandle owners;
   /** Logged, not synced: survives a process crash (the log is in the OS page cache). */
   final WriteOptions logged = new WriteOptions();
   /** Logged and synced: survives power loss. Used for commits, which also sync every earlier log entry. */
@@ -85,6 +92,7 @@ final class RocksBackend implements AutoCloseable {
   final org.rocksdb.ReadOptions streamOptions = new org.rocksdb.ReadOptions().setFillCache(false);
 
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private final StoreMemory memory;
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   /** The {@code rocksdb/} directory. */
   final Path dir;
@@ -106,20 +114,21 @@ final class RocksBackend implements AutoCloseable {
   private volatile long lastProbeNanos;
   private static final byte[] PROBE_KEY = "health.probe".getBytes(StandardCharsets.US_ASCII);
 
-  RocksBackend(Path dir) {
-    this(dir, false, 0);
+  RocksBackend(Path dir, StoreMemory memory) {
+    this(dir, memory, false, 0);
   }
 
-  RocksBackend(Path dir, boolean readOnly, long minFreeBytes) {
+  RocksBackend(Path dir, StoreMemory memory, boolean readOnly, long minFreeBytes) {
     this.dir = dir;
     this.readOnly = readOnly;
     this.minFreeBytes = minFreeBytes;
-    // Two caches of uncompressed table blocks, 128 MiB in all (with 256 MiB a server under
-    // -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
+    // Two caches of uncompressed table blocks (by default 128 MiB in all; with 256 MiB a server
+    // under -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
     // streaming gigabytes of data through it cannot evict the block_keys and index entries that
     // every read looks up first; large sequential reads bypass it altogether (streamOptions).
-    LRUCache dataCache = track(new LRUCache(64L << 20));
-    LRUCache indexCache = track(new LRUCache(64L << 20));
+    LRUCache dataCache = track(new LRUCache(memory.blockCacheBytes() / 2));
+    LRUCache indexCache = track(new LRUCache(memory.blockCacheBytes() / 2));
+    this.memory = memory;
     DBOptions dbOptions = track(new DBOptions()
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
@@ -129,6 +138,13 @@ final class RocksBackend implements AutoCloseable {
         .setMaxBackgroundJobs(2)
         .setBytesPerSync(1 << 20)
         .setKeepLogFileNum(3));
+    if (memory.writeBufferBytes() > 0) {
+      // Eleven families with their own memtables (two each while one flushes) could hold over 1 GiB
+      // between them; the manager flushes the largest once all of them together pass the budget.
+      // It charges its reservations to a cache of its own, so they never evict cached table blocks.
+      dbOptions.setWriteBufferManager(track(new WriteBufferManager(memory.writeBufferBytes(),
+          track(new LRUCache(memory.writeBufferBytes())))));
+    }
     List<String> names = new ArrayList<>(FAMILIES);
     if (existingFamilies(dir).contains(LEGACY_BLOCKS)) {
       names.add(LEGACY_BLOCKS); // RocksDB opens a database only with all of its families
@@ -173,6 +189,7 @@ final class RocksBackend implements AutoCloseable {
     quarantine = handle("quarantine");
     // Stores made before signed tags get the family on open (create_missing_column_families).
     signatures = handle("signatures");
+    owners = handle("owners"); // older stores get it on open, empty: all their images are public
     legacyBlocks = names.contains(LEGACY_BLOCKS) ? handle(LEGACY_BLOCKS) : null;
     try {
       disk = java.nio.file.Files.getFileStore(dir);
@@ -340,12 +357,13 @@ final class RocksBackend implements AutoCloseable {
     } else {
       table.setBlockSize(16 * 1024).setFilterPolicy(track(new BloomFilter(10)));
     }
-    ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table);
+    ColumnFamilyOptions o = track(new ColumnFamilyOptions()).setTableFormatConfig(table)
+        .setWriteBufferSize(writeBuffer(64L << 20, 4));
     switch (family) {
       // ZSTD: on the benchmark corpus it stores 19% less than LZ4 (303 vs 373 MiB for base.img, in
       // format 1) at the same import speed.
       case "block_data", LEGACY_BLOCKS -> o.setCompressionType(CompressionType.ZSTD_COMPRESSION)
-          .setWriteBufferSize(128L << 20)
+          .setWriteBufferSize(writeBuffer(128L << 20, 2))
           .setTargetFileSizeBase(128L << 20)
           .setMaxBytesForLevelBase(512L << 20);
       case "block_keys" -> o.setCompressionType(CompressionType.NO_COMPRESSION)
@@ -356,6 +374,14 @@ final class RocksBackend implements AutoCloseable {
       default -> o.setCompressionType(CompressionType.LZ4_COMPRESSION);
     }
     return o;
+  }
+
+  /**
+   * One memtable's size: {@code preferred} (RocksDB's 64 MiB default, 128 MiB for block data), or a
+   * {@code share} of a memtable budget when that is smaller, so one family alone cannot fill it.
+   */
+  private long writeBuffer(long preferred, int share) {
+    return memory.writeBufferBytes() == 0 ? preferred : Math.min(preferred, memory.writeBufferBytes() / share);
   }
 
   private <T extends AutoCloseable> T track(T r) {

@@ -6,6 +6,7 @@ import io.cairn.id.Tag;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -87,6 +88,8 @@ final class RocksIndexStore implements IndexStore {
   public void deleteImage(ImageDigest digest) {
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.images, digest.toRaw());
+      // With the root: owner records of a deleted version must not make a later push of it private.
+      b.deleteRange(rocks.owners, ownerKey(digest, new byte[0]), ownersEnd(digest));
       rocks.writeDeletion(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete an image", e);
@@ -127,18 +130,94 @@ final class RocksIndexStore implements IndexStore {
   }
 
   @Override
-  public void commit(ImageRoot root, Optional<Tag> tag) {
+  public synchronized void commit(ImageRoot root, Optional<Tag> tag) {
     try (WriteBatch b = new WriteBatch()) {
       b.put(rocks.images, root.digest().toRaw(), root.encoded());
       if (tag.isPresent()) {
         b.put(rocks.tags, Keys.tag(tag.get()), tagValue(root.digest(), System.currentTimeMillis()));
       }
+      // Published in the same write: a tag never points at a version that is still private.
+      b.deleteRange(rocks.owners, ownerKey(root.digest(), new byte[0]), ownersEnd(root.digest()));
       // Synced: the commit is the point a publisher is told "done". Syncing the log also makes
       // every earlier logged write (pages, logged blocks) durable.
       rocks.write(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("commit an image", e);
     }
+  }
+
+  @Override
+  public synchronized boolean commitPrivate(ImageRoot root, io.cairn.id.UserName owner, long bytes) {
+    boolean exists = rocks.get(rocks.images, root.digest().toRaw()) != null;
+    if (exists && owners(root.digest()).isEmpty()) {
+      return false; // public already: a snapshot equal to a published version adds nothing
+    }
+    try (WriteBatch b = new WriteBatch()) {
+      b.put(rocks.images, root.digest().toRaw(), root.encoded());
+      b.put(rocks.owners, ownerKey(root.digest(), owner.value().getBytes(StandardCharsets.UTF_8)),
+          ByteBuffer.allocate(8).putLong(bytes).array());
+      // Synced, root and owner together: after a crash the version is private or absent, never public.
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("commit a snapshot", e);
+    }
+    return true;
+  }
+
+  @Override
+  public java.util.Map<io.cairn.id.UserName, Long> owners(ImageDigest digest) {
+    java.util.Map<io.cairn.id.UserName, Long> out = new java.util.TreeMap<>(
+        java.util.Comparator.comparing(io.cairn.id.UserName::value));
+    byte[] from = ownerKey(digest, new byte[0]);
+    try (RocksIterator it = rocks.db.newIterator(rocks.owners)) {
+      for (it.seek(from); it.isValid() && startsWith(it.key(), from); it.next()) {
+        byte[] k = it.key();
+        out.put(io.cairn.id.UserName.of(new String(k, 32, k.length - 32, StandardCharsets.UTF_8)),
+            ByteBuffer.wrap(it.value()).getLong());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public java.util.Map<ImageDigest, java.util.Map<io.cairn.id.UserName, Long>> privateImages() {
+    java.util.Map<ImageDigest, java.util.Map<io.cairn.id.UserName, Long>> out = new java.util.HashMap<>();
+    try (RocksIterator it = rocks.db.newIterator(rocks.owners)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        ImageDigest d = ImageDigest.fromRaw(java.util.Arrays.copyOf(k, 32));
+        out.computeIfAbsent(d, x -> new java.util.HashMap<>()).put(
+            io.cairn.id.UserName.of(new String(k, 32, k.length - 32, StandardCharsets.UTF_8)),
+            ByteBuffer.wrap(it.value()).getLong());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized void dropOwner(ImageDigest digest, io.cairn.id.UserName owner) {
+    try (WriteBatch b = new WriteBatch()) {
+      b.delete(rocks.owners, ownerKey(digest, owner.value().getBytes(StandardCharsets.UTF_8)));
+      rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("drop a snapshot owner", e);
+    }
+  }
+
+  /** {@code owners} key: the raw digest, then the owner's name (UTF-8, which never holds 0xff). */
+  private static byte[] ownerKey(ImageDigest d, byte[] owner) {
+    byte[] k = java.util.Arrays.copyOf(d.toRaw(), 32 + owner.length);
+    System.arraycopy(owner, 0, k, 32, owner.length);
+    return k;
+  }
+
+  /** Just past every owner key of {@code d}. */
+  private static byte[] ownersEnd(ImageDigest d) {
+    return ownerKey(d, new byte[] {(byte) 0xff});
+  }
+
+  private static boolean startsWith(byte[] a, byte[] prefix) {
+    return a.length >= prefix.length && java.util.Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
   }
 
   private static byte[] tagValue(ImageDigest d, long millis) {

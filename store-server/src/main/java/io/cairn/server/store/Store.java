@@ -6,6 +6,7 @@ import io.cairn.error.StoreException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -21,6 +22,13 @@ public final class Store implements AutoCloseable {
   private final RocksOverlayStore overlays;
   private final RocksSignatureStore signatures;
   private final GcGuard guard = new GcGuard();
+  /** Every call through the accessors below passes it, so {@link #close()} never frees RocksDB under a reader. */
+  private final StoreGate gate = new StoreGate();
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final GatedStores.Blocks gatedBlocks;
+  private final IndexStore gatedIndex;
+  private final OverlayStore gatedOverlays;
+  private final SignatureStore gatedSignatures;
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
     this.dataDir = dataDir;
@@ -30,6 +38,10 @@ public final class Store implements AutoCloseable {
     this.index = new RocksIndexStore(rocks);
     this.overlays = new RocksOverlayStore(rocks);
     this.signatures = new RocksSignatureStore(rocks);
+    this.gatedBlocks = new GatedStores.Blocks(blocks, gate);
+    this.gatedIndex = new GatedStores.Index(index, gate);
+    this.gatedOverlays = new GatedStores.Overlays(overlays, gate);
+    this.gatedSignatures = new GatedStores.Signatures(signatures, gate);
   }
 
   /**
@@ -40,8 +52,16 @@ public final class Store implements AutoCloseable {
     return open(dataDir, blockSize, OpenOptions.defaults());
   }
 
-  /** How a store is opened. */
-  public record OpenOptions(long minFreeBytes, boolean readOnly) {
+  /** As {@link #open(Path, Optional)}, with RocksDB's caches and memtables sized by {@code memory}. */
+  public static Store open(Path dataDir, Optional<BlockSize> blockSize, StoreMemory memory) {
+    return open(dataDir, blockSize, new OpenOptions(OpenOptions.DEFAULT_MIN_FREE, false, memory));
+  }
+
+  /**
+   * How a store is opened: the free space writes leave on its disk, whether read-only, and the
+   * memory RocksDB may use.
+   */
+  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
     /**
      * Free space writes leave on the store's disk by default: one memtable flush of block data
      * (128 MiB) plus room for compaction to finish, so RocksDB itself never runs out of space.
@@ -49,7 +69,7 @@ public final class Store implements AutoCloseable {
     public static final long DEFAULT_MIN_FREE = 256L << 20;
 
     public static OpenOptions defaults() {
-      return new OpenOptions(DEFAULT_MIN_FREE, false);
+      return new OpenOptions(DEFAULT_MIN_FREE, false, StoreMemory.DEFAULT);
     }
   }
 
@@ -64,7 +84,7 @@ public final class Store implements AutoCloseable {
         throw new StoreException(ErrorCode.STORE_FORMAT, "store " + dataDir + " needs a format upgrade, which"
             + " cannot run read-only");
       }
-      return new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), true, 0));
+      return new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), true, 0));
     }
     try {
       if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
@@ -88,7 +108,7 @@ public final class Store implements AutoCloseable {
         header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
-      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), false,
+      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), false,
           options.minFreeBytes()));
       if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
         store = store.upgrade();
@@ -133,19 +153,24 @@ public final class Store implements AutoCloseable {
   }
 
   public BlockStore blocks() {
-    return blocks;
+    return gatedBlocks;
   }
 
   public IndexStore index() {
-    return index;
+    return gatedIndex;
   }
 
   public OverlayStore overlays() {
-    return overlays;
+    return gatedOverlays;
   }
 
   public SignatureStore signatures() {
-    return signatures;
+    return gatedSignatures;
+  }
+
+  /** The block store without the gate, for test hooks in this package. */
+  RocksBlockStore rawBlocks() {
+    return blocks;
   }
 
   /** Coordinates garbage collection with writers in this process. */
@@ -163,6 +188,15 @@ public final class Store implements AutoCloseable {
    * space, RocksDB stopped after a failed write, or a damaged table file that is still live.
    */
   public StoreHealth health() {
+    gate.enter();
+    try {
+      return healthNow();
+    } finally {
+      gate.exit();
+    }
+  }
+
+  private StoreHealth healthNow() {
     if (rocks.readOnly) {
       return StoreHealth.problem(ErrorCode.STORAGE_FULL, "the store was opened read-only because its disk was full;"
           + " reads work, writes are off until the server is restarted with free space");
@@ -186,7 +220,12 @@ public final class Store implements AutoCloseable {
 
   /** Compacts every column family, so deleted data leaves the disk; for after garbage collection. */
   public void compact() {
-    rocks.compactAll();
+    gate.enter();
+    try {
+      rocks.compactAll();
+    } finally {
+      gate.exit();
+    }
   }
 
   /** Bytes of the store's files now ({@code du --apparent-size} of {@code rocksdb/}). */
@@ -214,11 +253,58 @@ public final class Store implements AutoCloseable {
 
   /** Compressed bytes RocksDB holds for blocks (table files plus memtables). */
   public long physicalBlockBytes() {
-    return blocks.physicalBytes();
+    gate.enter();
+    try {
+      return blocks.physicalBytes();
+    } finally {
+      gate.exit();
+    }
+  }
+
+  /**
+   * Throws {@link StoreClosedException} once closing has begun. Long walks (verify, GC, exports,
+   * snapshots, disk streams) call it between steps, so shutdown does not wait for them to finish.
+   */
+  public void checkOpen() {
+    gate.check();
+  }
+
+  /** True once closing has begun (see {@link #checkOpen()}). */
+  public boolean isClosing() {
+    return gate.closing();
+  }
+
+  /**
+   * Refuses new work from now on: the next store call of every running walk or request fails with
+   * {@link StoreClosedException}. The database stays open until {@link #close(Duration)}.
+   */
+  public void cancel() {
+    gate.beginClose();
+  }
+
+  /** How long {@link #close()} waits for threads inside the store to leave. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
+  /**
+   * Cancels all work (as {@link #cancel()}), waits up to {@code max} for every thread to leave
+   * RocksDB, then closes it. Returns false, leaving the database open, if some thread is still
+   * inside: freeing it under that thread would crash the JVM, while an unclosed store is recovered
+   * from its log on the next open.
+   */
+  public boolean close(Duration max) {
+    if (!gate.closeWhenIdle(max)) {
+      System.err.println("cairn: " + gate.inside() + " thread(s) still inside the store after " + max.toMillis()
+          + " ms; leaving it unclosed (the next open replays its log)");
+      return false;
+    }
+    if (closed.compareAndSet(false, true)) {
+      rocks.close(); // once: a second close would call into the freed database
+    }
+    return true;
   }
 
   @Override
   public void close() {
-    rocks.close();
+    close(CLOSE_WAIT);
   }
 }

@@ -108,6 +108,7 @@ public final class Verifier {
         continue;
       }
       for (int p = 0; p < root.pageCount(); p++) {
+        store.checkOpen(); // shutdown stops a verify between pages instead of waiting for the whole store
         PageId pid = root.pageId(p);
         if (pid.isZero()) {
           continue;
@@ -179,7 +180,7 @@ public final class Verifier {
       return 0; // not in this run's sample: presence only
     }
     if (limiter != null) {
-      limiter.acquire(buf.length);
+      throttle(buf.length);
     }
     long unreadableBefore = store.blocks().unreadableQuarantined();
     try {
@@ -217,6 +218,16 @@ public final class Verifier {
         throw e;
       }
       return false;
+    }
+  }
+
+  /**
+   * Waits for {@code bytes} of the rate, checking for shutdown every 100 ms: {@code
+   * RateLimiter.acquire} sleeps uninterruptibly, and at a low rate a SIGTERM waited for it.
+   */
+  private void throttle(int bytes) {
+    while (!limiter.tryAcquire(bytes, java.time.Duration.ofMillis(100))) {
+      store.checkOpen();
     }
   }
 

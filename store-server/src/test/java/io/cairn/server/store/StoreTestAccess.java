@@ -26,7 +26,7 @@ public final class StoreTestAccess {
       byte[] v = rocks.db.get(rocks.blockKeys, id.toRaw());
       long seq = v == null ? -1 : Keys.seq(v);
       if (seq < 0) {
-        seq = ((RocksBlockStore) store.blocks()).allocateSeq();
+        seq = store.rawBlocks().allocateSeq();
         rocks.db.put(rocks.blockKeys, rocks.synced, id.toRaw(), Keys.blockKeyValue(System.currentTimeMillis(), seq));
       }
       rocks.db.put(rocks.blockData, rocks.synced, Keys.seqKey(seq), bytes);

@@ -1,0 +1,13 @@
+package io.cairn.server.objects;
+
+import io.cairn.error.ErrorCode;
+
+/**
+ * The store could not answer: a 5xx, a throttle, a refused or broken connection, a timeout. The
+ * request may or may not have taken effect; {@link RetryingObjectStore} retries it.
+ */
+public final class ObjectUnavailableException extends ObjectStoreException {
+  public ObjectUnavailableException(String key, String message, Throwable cause) {
+    super(ErrorCode.UNAVAILABLE, key, message, cause);
+  }
+}

@@ -1,0 +1,181 @@
+package io.cairn.server.pack;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cairn.block.BlockHasher;
+import io.cairn.block.BlockSize;
+import io.cairn.error.BlockCorruptException;
+import io.cairn.id.BlockId;
+import io.cairn.server.objects.CountingObjectStore;
+import io.cairn.server.objects.MemoryObjectStore;
+import io.cairn.server.objects.ObjectStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PackTest {
+  private static final BlockSize B = BlockSize.DEFAULT;
+  private final MemoryObjectStore memory = new MemoryObjectStore();
+  private final CountingObjectStore counting = new CountingObjectStore(memory);
+
+  /** {@code n} distinct blocks: every third random (incompressible), the rest text-like. */
+  static byte[] blocks(int n, long seed) {
+    Random r = new Random(seed);
+    byte[] out = new byte[n * B.bytes()];
+    String[] words = {"cairn ", "block ", "pack ", "zstd ", "frame ", "index ", "ceph ", "\n"};
+    for (int i = 0; i < n; i++) {
+      int at = i * B.bytes();
+      if (i % 3 == 0) {
+        byte[] rnd = new byte[B.bytes()];
+        r.nextBytes(rnd);
+        System.arraycopy(rnd, 0, out, at, rnd.length);
+      } else {
+        int p = at;
+        String head = "block " + i + " seed " + seed + "\n";
+        for (byte c : head.getBytes()) {
+          out[p++] = c;
+        }
+        while (p < at + B.bytes()) {
+          for (byte c : words[r.nextInt(words.length)].getBytes()) {
+            if (p < at + B.bytes()) {
+              out[p++] = c;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private record Written(List<PackIndex> packs, List<BlockId> ids) {}
+
+  private Written write(ObjectStore store, byte[] data, PackWriter.Options o) {
+    List<PackIndex> packs = new ArrayList<>();
+    List<BlockId> ids = new ArrayList<>();
+    try (PackWriter w = new PackWriter(store, o, packs::add)) {
+      for (int at = 0; at < data.length; at += B.bytes()) {
+        BlockId id = BlockHasher.blockId(data, at, B.bytes());
+        ids.add(id);
+        w.add(id, data, at);
+      }
+    }
+    return new Written(packs, ids);
+  }
+
+  private void assertRoundTrip(PackWriter.Options o) {
+    byte[] data = blocks(600, 1);
+    Written w = write(memory, data, o);
+    PackReader reader = new PackReader(counting);
+    byte[] got = new byte[data.length];
+    int i = 0;
+    for (PackIndex sealed : w.packs()) {
+      PackIndex read = reader.readIndex(sealed.key());
+      assertEquals(sealed.entries(), read.entries());
+      assertEquals(B, read.blockSize());
+      reader.read(read, read.entries(), got, i * B.bytes());
+      i += read.entries().size();
+    }
+    assertEquals(600, i);
+    assertArrayEquals(data, got);
+    // One block alone, from the middle of a frame group.
+    PackIndex p = w.packs().get(0);
+    byte[] one = new byte[B.bytes()];
+    reader.read(p, w.ids().get(5), one, 0);
+    assertArrayEquals(Arrays.copyOfRange(data, 5 * B.bytes(), 6 * B.bytes()), one);
+  }
+
+  @Test
+  public void read_whenOneBlockPerFrame_returnsEveryBlock() {
+    assertRoundTrip(PackWriter.Options.defaults(B).withTargetBytes(512 << 10).withGroupBlocks(1));
+  }
+
+  @Test
+  public void read_whenGroupsOfEight_returnsEveryBlock() {
+    assertRoundTrip(PackWriter.Options.defaults(B).withTargetBytes(512 << 10).withGroupBlocks(8));
+  }
+
+  @Test
+  public void write_whenTargetReached_sealsPacksOfTargetBlockBytesAndStoresRandomBlocksRaw() {
+    PackWriter.Options o = PackWriter.Options.defaults(B).withTargetBytes(256 << 10).withGroupBlocks(1);
+    Written w = write(counting, blocks(600, 2), o);
+    assertEquals(w.packs().size(), counting.counts().puts());
+    assertEquals(10, w.packs().size()); // 600 blocks, 64 a pack
+    for (int i = 0; i < w.packs().size() - 1; i++) {
+      assertEquals(64, w.packs().get(i).entries().size());
+      assertTrue(w.packs().get(i).packBytes() < (256 << 10) + 8 + 44 * 64 + 52);
+    }
+    assertEquals(600 - 9 * 64, w.packs().get(9).entries().size());
+    long raw = w.packs().stream().flatMap(p -> p.entries().stream()).filter(e -> !e.compressed()).count();
+    assertEquals(200, raw); // the random third
+    assertTrue(w.packs().stream().allMatch(p -> p.key().matches("packs/[0-9a-f]{64}")));
+  }
+
+  @Test
+  public void readIndex_whenIndexFitsTheTail_oneGet_elseTwo() {
+    Written small = write(memory, blocks(100, 3), PackWriter.Options.defaults(B));
+    Written large = write(memory, blocks(3000, 4), PackWriter.Options.defaults(B).withTargetBytes(64 << 20));
+    PackReader reader = new PackReader(counting);
+    assertEquals(100, reader.readIndex(small.packs().get(0).key()).entries().size());
+    assertEquals(1, counting.counts().gets());
+    assertEquals(3000, reader.readIndex(large.packs().get(0).key()).entries().size());
+    assertEquals(3, counting.counts().gets());
+  }
+
+  @Test
+  public void read_whenNeighbouringFramesWanted_oneGetPerRun() {
+    Written w = write(memory, blocks(300, 5), PackWriter.Options.defaults(B));
+    PackIndex p = w.packs().get(0);
+    byte[] dst = new byte[300 * B.bytes()];
+    new PackReader(counting).read(p, p.entries(), dst, 0);
+    assertEquals(1, counting.counts().gets());
+  }
+
+  @Test
+  public void readIndex_whenTruncated_throwsPackFormat() {
+    Written w = write(memory, blocks(50, 6), PackWriter.Options.defaults(B));
+    String key = w.packs().get(0).key();
+    byte[] all = memory.readAll(key);
+    memory.overwrite(key, Arrays.copyOf(all, all.length - 10));
+    PackFormatException e = assertThrows(PackFormatException.class, () -> new PackReader(memory).readIndex(key));
+    assertTrue(e.getMessage().contains("KAPC"), e.getMessage());
+    memory.overwrite(key, Arrays.copyOf(all, 20));
+    assertThrows(PackFormatException.class, () -> new PackReader(memory).readIndex(key));
+  }
+
+  @Test
+  public void readIndex_whenIndexByteFlipped_throwsPackFormat() {
+    Written w = write(memory, blocks(50, 7), PackWriter.Options.defaults(B));
+    String key = w.packs().get(0).key();
+    byte[] all = memory.readAll(key);
+    all[all.length - PackFormat.TRAILER_BYTES - 3] ^= 1;
+    memory.overwrite(key, all);
+    PackFormatException e = assertThrows(PackFormatException.class, () -> new PackReader(memory).readIndex(key));
+    assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+  }
+
+  @Test
+  public void read_whenBlockByteFlipped_throwsBlockCorruptWithBothIds() {
+    Written w = write(memory, blocks(50, 8), PackWriter.Options.defaults(B).withGroupBlocks(1));
+    PackIndex p = w.packs().get(0);
+    // Block 0 is random, so stored raw: flipping a byte keeps it decodable but changes its hash.
+    PackIndex.Entry e = p.entries().get(0);
+    byte[] all = memory.readAll(p.key());
+    all[(int) e.frameOffset() + 100] ^= 1;
+    memory.overwrite(p.key(), all);
+    BlockCorruptException ex = assertThrows(BlockCorruptException.class,
+        () -> new PackReader(memory).read(p, e.id(), new byte[B.bytes()], 0));
+    assertEquals(e.id(), ex.expected());
+    // A compressed frame with a flipped byte fails to decode or to hash; either is typed.
+    PackIndex.Entry c = p.entries().get(1);
+    all[(int) c.frameOffset() + c.frameLength() / 2] ^= 1;
+    memory.overwrite(p.key(), all);
+    RuntimeException r = assertThrows(RuntimeException.class,
+        () -> new PackReader(memory).read(p, c.id(), new byte[B.bytes()], 0));
+    assertTrue(r instanceof BlockCorruptException || r instanceof PackFormatException, r.toString());
+  }
+}
