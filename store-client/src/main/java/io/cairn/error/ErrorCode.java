@@ -59,7 +59,12 @@ public enum ErrorCode {
   /** A deploy needs more addresses (IP, MAC) or names than are free; nothing was allocated. */
   POOL_EXHAUSTED(409),
   /** No set of live hosts has room for the VMs of a deploy; nothing was allocated. */
-  NO_CAPACITY(409);
+  NO_CAPACITY(409),
+  /**
+   * The store's disk has less free space than the server keeps in reserve (or is full), or the
+   * store was opened read-only because of it: nothing was written. Retry after freeing space.
+   */
+  STORAGE_FULL(507);
 
   private final int httpStatus;
 

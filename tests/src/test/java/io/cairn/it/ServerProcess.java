@@ -107,7 +107,8 @@ public final class ServerProcess implements AutoCloseable {
             + log("serve.err", logDir));
       }
       try {
-        if (http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        int status = http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        if (status == 200 || status == 503) { // 503: listening, but the store takes no writes (e.g. disk full)
           return;
         }
       } catch (IOException e) {

@@ -123,6 +123,11 @@ final class GatedStores {
     }
 
     @Override
+    public long unreadableQuarantined() {
+      return d.unreadableQuarantined(); // a counter in Java: nothing native to guard
+    }
+
+    @Override
     public BlockInserter newInserter(Durability durability) {
       return new Inserter(in(gate, () -> d.newInserter(durability)), gate);
     }
