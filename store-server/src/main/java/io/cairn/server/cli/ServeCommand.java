@@ -2,6 +2,7 @@ package io.cairn.server.cli;
 
 import io.cairn.server.auth.UserRegistry;
 import io.cairn.server.http.CairnServer;
+import io.cairn.server.nbd.NbdServer;
 import io.cairn.server.store.Store;
 import io.cairn.server.tls.ServerTls;
 import java.time.Duration;
@@ -55,6 +56,19 @@ final class ServeCommand implements Callable<Integer> {
           + " (env CAIRN_TLS_KEY).")
   java.nio.file.Path tlsKey;
 
+  @Option(names = "--nbd-port", paramLabel = "PORT", defaultValue = "${env:CAIRN_NBD_PORT}",
+      description = "Also serve images and overlays over NBD on this port (10809 is NBD's; 0 for any free"
+          + " one); off unless given. See docs/nbd.md (env CAIRN_NBD_PORT).")
+  Integer nbdPort;
+
+  @Option(names = "--nbd-bind", paramLabel = "HOST", description = "Address for NBD (default: as --bind).")
+  String nbdBind;
+
+  @Option(names = "--nbd-client-ca", paramLabel = "FILE", defaultValue = "${env:CAIRN_NBD_CLIENT_CA}",
+      description = "PEM CA that signs NBD client certificates; a certificate's CN is the Cairn user it"
+          + " authenticates, and overlays need one (env CAIRN_NBD_CLIENT_CA). Needs --tls-cert.")
+  java.nio.file.Path nbdClientCa;
+
   @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "${env:CAIRN_MEMORY:-" + MemoryBudget.DEFAULT + "}",
       description = "Memory budget of the whole process: Java heap, RocksDB caches and write buffers, direct"
           + " buffers; the launcher sets -Xmx from it (env CAIRN_MEMORY; default: ${DEFAULT-VALUE}).")
@@ -92,10 +106,20 @@ final class ServeCommand implements Callable<Integer> {
       s.close();
       throw e;
     }
+    Optional<NbdServer> nbd;
+    try {
+      nbd = nbdPort == null ? Optional.empty() : Optional.of(startNbd(server, tls));
+    } catch (RuntimeException e) {
+      server.stop(Duration.ZERO);
+      s.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("cairn: stopping; letting requests in flight finish (at most " + GRACE.toSeconds() + " s)");
-      if (server.stop(GRACE)) {
+      // NBD first: its writes go through the server's overlays, which must outlive them.
+      boolean nbdDone = nbd.map(n -> n.stop(GRACE)).orElse(true);
+      if (server.stop(GRACE) && nbdDone) {
         s.close();
       } else {
         // Closing RocksDB under a worker that is still reading would crash the JVM; committed
@@ -123,11 +147,28 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("cairn: add more users with: cairn user add NAME --role user|publisher|admin --data "
           + store.dataDir());
     }
+    nbd.ifPresent(n -> System.out.println("cairn: serving NBD on nbd://" + hostPort(n.address(), nbdBind == null ? bind
+        : nbdBind) + " (" + n.describe() + ")"));
     System.out.println("cairn: serving store " + store.dataDir() + " on " + url);
     tls.ifPresent(t -> System.out.println("cairn: TLS certificate " + t.describeServed()));
     System.out.println("cairn: try: curl -H \"Authorization: Bearer $CAIRN_TOKEN\" " + url + "/v1/images");
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  private NbdServer startNbd(CairnServer server, Optional<ServerTls> tls) {
+    NbdServer.Builder b = NbdServer.builder(server.images(), server.overlays(), UserRegistry.open(store.dataDir()))
+        .bind(nbdBind == null ? bind : nbdBind).port(nbdPort).anonymousRead(anonymousRead);
+    tls.ifPresent(b::tls);
+    if (nbdClientCa != null) {
+      b.clientCa(nbdClientCa);
+    }
+    return b.start();
+  }
+
+  private static String hostPort(java.net.InetSocketAddress a, String bound) {
+    String host = a.getAddress().isAnyLocalAddress() ? bound : a.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 }

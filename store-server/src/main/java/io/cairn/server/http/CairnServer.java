@@ -31,9 +31,11 @@ public final class CairnServer {
   private final InetSocketAddress address;
   private final Metrics metrics;
   private final DiskCache diskCache;
+  private final Images images;
+  private final Overlays overlays;
 
   private CairnServer(Builder b) {
-    Images images = new Images(b.store);
+    images = new Images(b.store);
     diskCache = DiskCache.open(DiskCache.dirIn(b.store.dataDir()), b.diskCacheBytes, images);
     ServerCounters counters = new ServerCounters();
     metrics = b.metrics.orElseGet(Metrics::new);
@@ -48,7 +50,7 @@ public final class CairnServer {
     metrics.byteCounter("cairn.overlay.written", "Bytes accepted by overlay writes, before dedup",
         counters.overlayBytesWritten);
     UserRegistry users = b.users;
-    Overlays overlays = new Overlays(images,
+    overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()));
     ApiRouter router = routes(images, overlays, diskCache, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics);
@@ -137,6 +139,15 @@ public final class CairnServer {
 
   public int port() {
     return address.getPort();
+  }
+
+  /** The server's images and overlays: another protocol (NBD) must write through the same per-overlay locks. */
+  public Images images() {
+    return images;
+  }
+
+  public Overlays overlays() {
+    return overlays;
   }
 
   /**
