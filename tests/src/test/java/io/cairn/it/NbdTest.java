@@ -111,12 +111,18 @@ class NbdTest {
     byte[] templateBefore = http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body();
     Cli.Result w = qemu("qemu-io", "--object", tlsObject("alice"), "--image-opts", overlayOpts("w1", ",discard=unmap"),
         "-c", "write -P 0xab 1M 64k", "-c", "write -P 0x11 3M 8k", "-c", "write -z 3M 4k", "-c", "discard 3149824 4k",
-        "-c", "write -P 0x22 5242980 1000", "-c", "flush");
+        "-c", "write -P 0x22 5242980 1000", "-c", "aio_write -P 0x31 6M 64k", "-c", "aio_write -P 0x32 6208k 64k",
+        "-c", "aio_write -P 0x33 6272k 1M", "-c", "aio_write -P 0x34 7296k 4k", "-c", "aio_flush", "-c", "flush");
     assertTrue(w.out().contains("wrote 65536/65536 bytes at offset 1048576"), w.out());
     byte[] expected = Files.readAllBytes(rootImage);
     Arrays.fill(expected, MIB, MIB + 65536, (byte) 0xab);
     Arrays.fill(expected, 3 * MIB, 3 * MIB + 8192, (byte) 0); // written, then zeroed and trimmed
     Arrays.fill(expected, 5 * MIB + 100, 5 * MIB + 1100, (byte) 0x22);
+    // Adjacent writes in flight together may be applied as one call: each must land where it was sent.
+    Arrays.fill(expected, 6 * MIB, 6208 * 1024, (byte) 0x31);
+    Arrays.fill(expected, 6208 * 1024, 6272 * 1024, (byte) 0x32);
+    Arrays.fill(expected, 6272 * 1024, 7296 * 1024, (byte) 0x33);
+    Arrays.fill(expected, 7296 * 1024, 7300 * 1024, (byte) 0x34);
     byte[] overlay = http("GET", "/v1/overlays/w1/disk", alice, null).body();
     assertArrayEquals(expected, overlay);
     assertArrayEquals(templateBefore, http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body());
@@ -139,6 +145,45 @@ class NbdTest {
     Cli.Result ro = qemuFails("qemu-io", "-c", "write 0 4k", "nbd://127.0.0.1:" + nbdPort + "/image/" + TEMPLATE);
     assertTrue(ro.out().contains("Could not open image: Permission denied"), ro.out());
     assertArrayEquals(Files.readAllBytes(rootImage), http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body());
+  }
+
+  @Test
+  @Order(3)
+  void optList_plainAnonymous_listsImagesOnly() throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", nbdPort)) {
+      s.setSoTimeout(10_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+      assertEquals(0x4e42444d41474943L, in.readLong()); // NBDMAGIC
+      assertEquals(0x49484156454F5054L, in.readLong()); // IHAVEOPT
+      assertEquals(3, in.readUnsignedShort()); // FIXED_NEWSTYLE | NO_ZEROES
+      out.writeInt(3);
+      out.writeLong(0x49484156454F5054L);
+      out.writeInt(3); // NBD_OPT_LIST
+      out.writeInt(0);
+      out.flush();
+      List<String> names = new ArrayList<>();
+      while (true) {
+        assertEquals(0x3e889045565a9L, in.readLong());
+        assertEquals(3, in.readInt());
+        int type = in.readInt();
+        byte[] body = new byte[in.readInt()];
+        in.readFully(body);
+        if (type == 1) { // ACK
+          break;
+        }
+        assertEquals(2, type); // NBD_REP_SERVER
+        names.add(new String(body, 4, body.length - 4, StandardCharsets.UTF_8));
+      }
+      assertEquals(List.of("image/" + TEMPLATE), names);
+      out.writeLong(0x49484156454F5054L);
+      out.writeInt(99); // unknown option
+      out.writeInt(0);
+      out.flush();
+      in.readLong();
+      assertEquals(99, in.readInt());
+      assertEquals(0x80000001, in.readInt()); // NBD_REP_ERR_UNSUP
+    }
   }
 
   @Test

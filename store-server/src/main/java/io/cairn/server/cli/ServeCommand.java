@@ -158,7 +158,8 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private NbdServer startNbd(CairnServer server, Optional<ServerTls> tls) {
-    NbdServer.Builder b = NbdServer.builder(server.images(), server.overlays(), UserRegistry.open(store.dataDir()))
+    NbdServer.Builder b = NbdServer.builder(server.images(), server.overlays(), server.diskCache(),
+        UserRegistry.open(store.dataDir()))
         .bind(nbdBind == null ? bind : nbdBind).port(nbdPort).anonymousRead(anonymousRead);
     tls.ifPresent(b::tls);
     if (nbdClientCa != null) {

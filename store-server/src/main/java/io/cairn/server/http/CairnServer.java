@@ -150,6 +150,11 @@ public final class CairnServer {
     return overlays;
   }
 
+  /** Raw copies of image versions, which NBD reads with pread instead of walking the store. */
+  public DiskCache diskCache() {
+    return diskCache;
+  }
+
   /**
    * The server's meters: maintenance jobs running in this process report their runs here
    * ({@link Metrics#recordGc}, {@link Metrics#recordVerify}), and {@code GET /metrics} shows them.

@@ -3,6 +3,9 @@ package io.cairn.server.nbd;
 import io.cairn.index.IndexPage;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.store.BlockStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,6 +69,28 @@ final class DiskRanges {
           }
           add(runs, pos, to - pos, zero);
           pos = to;
+        }
+      }
+    }
+    return runs;
+  }
+
+  /**
+   * As {@link #read(BlockStore, DiskMap, long, int, byte[])}, with data from {@code raw}, a complete
+   * raw copy of the disk: holes still come from the index and are not read.
+   */
+  static List<Run> readRaw(FileChannel raw, DiskMap disk, long offset, int len, byte[] dst) throws IOException {
+    List<Run> runs = status(disk, offset, len, Integer.MAX_VALUE);
+    for (Run r : runs) {
+      int at = (int) (r.offset() - offset);
+      if (r.zero()) {
+        Arrays.fill(dst, at, at + (int) r.length(), (byte) 0);
+        continue;
+      }
+      ByteBuffer b = ByteBuffer.wrap(dst, at, (int) r.length());
+      while (b.hasRemaining()) {
+        if (raw.read(b, r.offset() + (b.position() - at)) < 0) {
+          throw new java.io.EOFException("the raw copy ends before " + (r.offset() + r.length()));
         }
       }
     }

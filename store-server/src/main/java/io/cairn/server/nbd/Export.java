@@ -25,6 +25,14 @@ interface Export {
   /** Makes {@code [offset, offset + len)} read as zeros (and hold no data); durable on return. */
   void zero(long offset, long len) throws IOException;
 
+  /** A raw copy of the whole disk to read data from, when there is one (image versions only). */
+  default java.util.Optional<java.nio.channels.FileChannel> raw() {
+    return java.util.Optional.empty();
+  }
+
+  /** Ends the session's use of the export. */
+  default void close() {}
+
   /** A consistent state of the disk. */
   interface View extends AutoCloseable {
     DiskMap disk();

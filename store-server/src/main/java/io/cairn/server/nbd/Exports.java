@@ -5,6 +5,7 @@ import io.cairn.error.ErrorCode;
 import io.cairn.id.ImageRef;
 import io.cairn.id.OverlayName;
 import io.cairn.server.auth.Principal;
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.GcGuard;
@@ -28,9 +29,11 @@ final class Exports {
   private final Overlays overlays;
   private final GcGuard gc;
   private final boolean anonymousRead;
+  private final DiskCache cache;
 
-  Exports(Images images, Overlays overlays, boolean anonymousRead) {
+  Exports(Images images, Overlays overlays, DiskCache cache, boolean anonymousRead) {
     this.images = images;
+    this.cache = cache;
     this.overlays = overlays;
     this.gc = images.store().gcGuard();
     this.anonymousRead = anonymousRead;
@@ -57,7 +60,7 @@ final class Exports {
               + " needs a client certificate (the server does not allow anonymous reads)" + why);
         }
         ImageRef ref = ImageRef.parse(name.substring(IMAGE_PREFIX.length()));
-        return new ImageExport(name, images, images.root(ref));
+        return new ImageExport(name, images, images.root(ref), cache);
       }
       if (name.startsWith(OVERLAY_PREFIX)) {
         if (peer.isEmpty()) {

@@ -2,6 +2,7 @@ package io.cairn.server.nbd;
 
 import io.cairn.error.InvalidInputException;
 import io.cairn.server.auth.UserRegistry;
+import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.tls.ServerTls;
@@ -46,7 +47,7 @@ public final class NbdServer {
     }
     this.images = b.images;
     this.anonymousRead = b.anonymousRead;
-    this.exports = new Exports(b.images, b.overlays, b.anonymousRead);
+    this.exports = new Exports(b.images, b.overlays, b.cache, b.anonymousRead);
     this.tls = b.tls.map(t -> ClientCertificates.of(t, b.clientCa, b.users));
     this.slots = new Semaphore(b.maxConnections);
     listener = new ServerSocket();
@@ -57,8 +58,8 @@ public final class NbdServer {
     acceptor.start();
   }
 
-  public static Builder builder(Images images, Overlays overlays, UserRegistry users) {
-    return new Builder(images, overlays, users);
+  public static Builder builder(Images images, Overlays overlays, DiskCache cache, UserRegistry users) {
+    return new Builder(images, overlays, cache, users);
   }
 
   public InetSocketAddress address() {
@@ -111,7 +112,11 @@ public final class NbdServer {
       }
       Optional<Handshake.Session> session = new Handshake(wire, exports, tls, anonymousRead).run();
       if (session.isPresent()) {
-        new Transmission(wire, session.get(), images.store().blocks()).run();
+        try {
+          new Transmission(wire, session.get(), images.store().blocks()).run();
+        } finally {
+          session.get().export().close();
+        }
       }
     } catch (IOException e) {
       // The client went away or spoke badly; nothing acknowledged is lost.
@@ -170,6 +175,7 @@ public final class NbdServer {
     private final Images images;
     private final Overlays overlays;
     private final UserRegistry users;
+    private final DiskCache cache;
     private String bind = "127.0.0.1";
     private int port = 10809;
     private Optional<ServerTls> tls = Optional.empty();
@@ -177,8 +183,9 @@ public final class NbdServer {
     private boolean anonymousRead;
     private int maxConnections = 64;
 
-    private Builder(Images images, Overlays overlays, UserRegistry users) {
+    private Builder(Images images, Overlays overlays, DiskCache cache, UserRegistry users) {
       this.images = images;
+      this.cache = cache;
       this.overlays = overlays;
       this.users = users;
     }
