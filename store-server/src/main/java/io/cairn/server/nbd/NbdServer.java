@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code maxConnections} run at once; a connection over the limit is closed at once.
  */
 public final class NbdServer {
+  private static final int HANDSHAKE_TIMEOUT_MS = 30_000;
   private final ServerSocket listener;
   private final Exports exports;
   private final Optional<ClientCertificates> tls;
@@ -105,6 +106,8 @@ public final class NbdServer {
     Wire wire = null;
     try {
       s.setTcpNoDelay(true); // replies are small and latency-bound
+      // A client that connects and says nothing must not hold one of the bounded slots for ever.
+      s.setSoTimeout(HANDSHAKE_TIMEOUT_MS);
       wire = new Wire(s);
       open.add(wire);
       if (stopping) {
@@ -112,6 +115,7 @@ public final class NbdServer {
       }
       Optional<Handshake.Session> session = new Handshake(wire, exports, tls, anonymousRead).run();
       if (session.isPresent()) {
+        wire.socket().setSoTimeout(0); // an attached disk may be idle for hours
         try {
           new Transmission(wire, session.get(), images.store().blocks()).run();
         } finally {
