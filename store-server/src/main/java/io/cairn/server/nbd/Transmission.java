@@ -10,21 +10,21 @@ import java.util.List;
 
 /**
  * The request loop of one session. Requests are answered one at a time, in order, on the
- * connection's own thread: a write's reply goes out only after {@link Export#write} returned, i.e.
- * after it is durable, so FLUSH and FUA need no work of their own.
+ * connection's own thread. Writes are acknowledged into the connection's {@link WriteBack} and
+ * committed at FLUSH, at a write with FUA, before any read, trim or zeroing, when it is full, and when
+ * the session ends: a flushed write is durable, an unflushed one may be lost but never half-applied.
  */
 final class Transmission {
   /** Extents one BLOCK_STATUS reply carries at most; the client asks again for the rest. */
   private static final int MAX_EXTENTS = 8192;
-  /** Most bytes of adjacent writes applied as one (the payload buffer grows to this at most). */
-  private static final int COALESCE_BYTES = 8 << 20;
 
   private final Wire wire;
   private final Handshake.Session session;
   private final Export export;
   private final BlockStore blocks;
-  /** The connection's one payload buffer, grown on demand up to {@link #COALESCE_BYTES}. */
+  /** The connection's one payload buffer, grown on demand up to {@link Nbd#MAX_PAYLOAD}. */
   private byte[] buf = new byte[64 * 1024];
+  private final WriteBack pending = new WriteBack();
 
   Transmission(Wire wire, Handshake.Session session, BlockStore blocks) {
     this.wire = wire;
@@ -33,8 +33,23 @@ final class Transmission {
     this.blocks = blocks;
   }
 
-  /** Serves requests until NBD_CMD_DISC or the client goes away. */
+  /**
+   * Serves requests until NBD_CMD_DISC or the client goes away, then commits what is pending: a client
+   * that vanished without FLUSH may lose those writes by the protocol, but keeping them is kinder.
+   */
   void run() throws IOException {
+    try {
+      serve();
+    } finally {
+      try {
+        pending.commit(export);
+      } catch (RuntimeException | IOException e) {
+        System.err.println("cairn: nbd: " + export.name() + ": unflushed writes of a closed session were lost: " + e);
+      }
+    }
+  }
+
+  private void serve() throws IOException {
     DataInputStream in = wire.in();
     while (true) {
       int magic;
@@ -53,8 +68,8 @@ final class Transmission {
       long length = Integer.toUnsignedLong(in.readInt());
       switch (type) {
         case Nbd.CMD_READ -> read(cookie, offset, length);
-        case Nbd.CMD_WRITE -> write(cookie, offset, length);
-        case Nbd.CMD_FLUSH -> simple(cookie, 0); // every acknowledged write is durable already
+        case Nbd.CMD_WRITE -> write(cookie, flags, offset, length);
+        case Nbd.CMD_FLUSH -> flush(cookie);
         case Nbd.CMD_TRIM, Nbd.CMD_WRITE_ZEROES -> zero(cookie, offset, length);
         case Nbd.CMD_BLOCK_STATUS -> blockStatus(cookie, flags, offset, length);
         case Nbd.CMD_DISC -> {
@@ -76,6 +91,9 @@ final class Transmission {
     }
     if (!inside(offset, length)) {
       error(cookie, Nbd.EINVAL, "read past the end of the disk (" + export.size() + " bytes)");
+      return;
+    }
+    if (!commitBefore(cookie)) {
       return;
     }
     int len = (int) length;
@@ -115,7 +133,7 @@ final class Transmission {
     out.flush();
   }
 
-  private void write(long cookie, long offset, long length) throws IOException {
+  private void write(long cookie, int flags, long offset, long length) throws IOException {
     if (length > Nbd.MAX_PAYLOAD) {
       // The payload follows and cannot be skipped without reading it: hang up (the spec allows it).
       throw new IOException("write of " + length + " bytes is over the " + Nbd.MAX_PAYLOAD + " byte limit; closing");
@@ -130,51 +148,35 @@ final class Transmission {
       error(cookie, Nbd.ENOSPC, "write past the end of the disk (" + export.size() + " bytes)");
       return;
     }
-    List<Long> cookies = new java.util.ArrayList<>(List.of(cookie));
-    len += takeAdjacentWrites(offset + len, len, cookies);
-    try {
-      export.write(offset, buf, len);
-      for (long c : cookies) {
-        header(c, 0);
-      }
-      wire.out().flush();
-    } catch (CairnException | IOException e) {
-      for (long c : cookies) {
-        failed(c, "write", offset, len, e);
-      }
+    if (!pending.fits(len) && !commitBefore(cookie)) {
+      return;
+    }
+    pending.add(offset, buf, len);
+    if ((flags & Nbd.CMD_FLAG_FUA) != 0) {
+      flush(cookie); // FUA: durable before the reply, with everything before it
+    } else {
+      simple(cookie, 0);
     }
   }
 
-  /**
-   * Appends to {@code buf} (from {@code have}) the payloads of WRITE requests already waiting in the
-   * input buffer that continue the range at {@code end}, and returns their bytes. They are then
-   * applied in one {@link Export#write}: a sequential writer (a guest, qemu-img convert) keeps 16
-   * requests in flight, and one call per MiB instead of one per request saves the per-call commit.
-   * Each request is still applied whole or not at all.
-   */
-  private int takeAdjacentWrites(long end, int have, List<Long> cookies) throws IOException {
-    DataInputStream in = wire.in();
-    int added = 0;
-    while (in.available() >= 28) {
-      in.mark(28);
-      int magic = in.readInt();
-      int flags = in.readUnsignedShort();
-      int type = in.readUnsignedShort();
-      long cookie = in.readLong();
-      long offset = in.readLong();
-      long length = Integer.toUnsignedLong(in.readInt());
-      if (magic != Nbd.REQUEST_MAGIC || type != Nbd.CMD_WRITE || offset != end + added || length == 0
-          || have + added + length > COALESCE_BYTES || !inside(offset, length) || (flags & ~Nbd.CMD_FLAG_FUA) != 0) {
-        in.reset();
-        return added;
-      }
-      int n = (int) length;
-      byte[] b = buffer(have + added + n);
-      in.readFully(b, have + added, n);
-      added += n;
-      cookies.add(cookie);
+  private void flush(long cookie) throws IOException {
+    if (commitBefore(cookie)) {
+      simple(cookie, 0);
     }
-    return added;
+  }
+
+  /** Commits pending writes; false (after an error reply to {@code cookie}) when that failed. */
+  private boolean commitBefore(long cookie) throws IOException {
+    if (pending.isEmpty()) {
+      return true;
+    }
+    try {
+      pending.commit(export);
+      return true;
+    } catch (CairnException | IOException e) {
+      failed(cookie, "commit of acknowledged writes", 0, 0, e);
+      return false;
+    }
   }
 
   private void zero(long cookie, long offset, long length) throws IOException {
@@ -182,7 +184,7 @@ final class Transmission {
       error(cookie, Nbd.EPERM, export.name() + " is read-only");
     } else if (!inside(offset, length)) {
       error(cookie, Nbd.ENOSPC, "zeroing past the end of the disk (" + export.size() + " bytes)");
-    } else {
+    } else if (commitBefore(cookie)) {
       try {
         export.zero(offset, length);
         simple(cookie, 0);
@@ -199,6 +201,9 @@ final class Transmission {
     }
     if (length == 0 || !inside(offset, length)) {
       error(cookie, Nbd.EINVAL, "block status range is empty or past the end of the disk");
+      return;
+    }
+    if (!commitBefore(cookie)) {
       return;
     }
     List<DiskRanges.Run> runs;
@@ -220,9 +225,7 @@ final class Transmission {
 
   private byte[] buffer(int len) {
     if (buf.length < len) {
-      byte[] bigger = new byte[Math.max(len, Math.min(COALESCE_BYTES, buf.length * 2))];
-      System.arraycopy(buf, 0, bigger, 0, buf.length); // coalescing appends to what is there
-      buf = bigger;
+      buf = new byte[Math.max(len, Math.min(Nbd.MAX_PAYLOAD, buf.length * 2))];
     }
     return buf;
   }
