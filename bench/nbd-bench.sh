@@ -11,6 +11,7 @@
 #   nbd.writeseq.MBps     qemu-img convert -n: half the image's size of new random bytes into an overlay
 #   nbd.write4k.iops      qemu-io: MIB*4 aio_writes of 4 KiB, 132 KiB apart (a new block each; each a
 #                         repeated byte, 250 values, so Cairn stores few distinct blocks), then FLUSH
+#   nbd.write4kseq.iops   qemu-io: MIB*8 aio_writes of 4 KiB back to back (a guest's journal), then FLUSH
 # the peer's numbers are the same ids with .qemunbd. Writes: Cairn writes a user's overlay (TLS with a
 # client certificate, every write synced before its reply); qemu-nbd writes a qcow2 overlay of the raw
 # file (TLS with the same certificates; writes reach the disk at FLUSH). Prints the ratios
@@ -135,6 +136,10 @@ for ((run = 1; run <= RUNS; run++)); do
   c_bw=$(qwrite c-w4k "$c_opts" "$n" 4096 $((132 * 1024)))
   q_bw=$(qwrite q-w4k "$q_opts" "$n" 4096 $((132 * 1024)))
   row nbd.write4k.iops IOPS "$(calc "$c_bw * 1000000 / 4096" | cut -d. -f1)" "$(calc "$q_bw * 1000000 / 4096" | cut -d. -f1)"
+  n=$((MIB * 8))
+  c_bw=$(qwrite c-w4kseq "$c_opts" "$n" 4096 4096)
+  q_bw=$(qwrite q-w4kseq "$q_opts" "$n" 4096 4096)
+  row nbd.write4kseq.iops IOPS "$(calc "$c_bw * 1000000 / 4096" | cut -d. -f1)" "$(calc "$q_bw * 1000000 / 4096" | cut -d. -f1)"
 done
 
 {

@@ -118,7 +118,7 @@ class NbdTest {
     Arrays.fill(expected, MIB, MIB + 65536, (byte) 0xab);
     Arrays.fill(expected, 3 * MIB, 3 * MIB + 8192, (byte) 0); // written, then zeroed and trimmed
     Arrays.fill(expected, 5 * MIB + 100, 5 * MIB + 1100, (byte) 0x22);
-    // Adjacent writes in flight together may be applied as one call: each must land where it was sent.
+    // Adjacent writes in flight together (aio) each land where they were sent.
     Arrays.fill(expected, 6 * MIB, 6208 * 1024, (byte) 0x31);
     Arrays.fill(expected, 6208 * 1024, 6272 * 1024, (byte) 0x32);
     Arrays.fill(expected, 6272 * 1024, 7296 * 1024, (byte) 0x33);

@@ -219,11 +219,10 @@ final class Handshake {
   }
 
   static int transmissionFlags(Export e) {
-    int f = Nbd.TF_HAS_FLAGS | Nbd.TF_SEND_FLUSH;
-    // An image never changes, so any number of connections see the same disk. An overlay's
-    // acknowledged writes wait in their connection until FLUSH (WriteBack), so a FLUSH on one
-    // connection does not cover another's: no MULTI_CONN, and clients use one connection.
-    return e.readOnly() ? f | Nbd.TF_READ_ONLY | Nbd.TF_CAN_MULTI_CONN
+    // Every write is durable before its reply, so a FLUSH on any connection covers all
+    // acknowledged writes on all of them: several connections per export are safe.
+    int f = Nbd.TF_HAS_FLAGS | Nbd.TF_SEND_FLUSH | Nbd.TF_CAN_MULTI_CONN;
+    return e.readOnly() ? f | Nbd.TF_READ_ONLY
         : f | Nbd.TF_SEND_FUA | Nbd.TF_SEND_TRIM | Nbd.TF_SEND_WRITE_ZEROES;
   }
 

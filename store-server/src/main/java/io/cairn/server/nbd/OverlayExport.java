@@ -13,7 +13,7 @@ import java.util.concurrent.locks.Lock;
 /**
  * An overlay of the authenticated user, read-write. Every write goes through {@link Overlays#write},
  * the same call (and the same per-overlay lock) the HTTP API uses, so NBD and HTTP writers to one
- * overlay are applied in one order (the order of their commits), each whole and synced.
+ * overlay are applied in one order, each whole and synced before it is acknowledged.
  */
 final class OverlayExport implements Export {
   private final String name;

@@ -10,9 +10,8 @@ import java.util.List;
 
 /**
  * The request loop of one session. Requests are answered one at a time, in order, on the
- * connection's own thread. Writes are acknowledged into the connection's {@link WriteBack} and
- * committed at FLUSH, at a write with FUA, before any read, trim or zeroing, when it is full, and when
- * the session ends: a flushed write is durable, an unflushed one may be lost but never half-applied.
+ * connection's own thread: a write's reply goes out only after {@link Export#write} returned, i.e.
+ * after it is durable, so FLUSH and FUA need no work of their own.
  */
 final class Transmission {
   /** Extents one BLOCK_STATUS reply carries at most; the client asks again for the rest. */
@@ -24,7 +23,6 @@ final class Transmission {
   private final BlockStore blocks;
   /** The connection's one payload buffer, grown on demand up to {@link Nbd#MAX_PAYLOAD}. */
   private byte[] buf = new byte[64 * 1024];
-  private final WriteBack pending = new WriteBack();
 
   Transmission(Wire wire, Handshake.Session session, BlockStore blocks) {
     this.wire = wire;
@@ -33,23 +31,8 @@ final class Transmission {
     this.blocks = blocks;
   }
 
-  /**
-   * Serves requests until NBD_CMD_DISC or the client goes away, then commits what is pending: a client
-   * that vanished without FLUSH may lose those writes by the protocol, but keeping them is kinder.
-   */
+  /** Serves requests until NBD_CMD_DISC or the client goes away. */
   void run() throws IOException {
-    try {
-      serve();
-    } finally {
-      try {
-        pending.commit(export);
-      } catch (RuntimeException | IOException e) {
-        System.err.println("cairn: nbd: " + export.name() + ": unflushed writes of a closed session were lost: " + e);
-      }
-    }
-  }
-
-  private void serve() throws IOException {
     DataInputStream in = wire.in();
     while (true) {
       int magic;
@@ -68,8 +51,8 @@ final class Transmission {
       long length = Integer.toUnsignedLong(in.readInt());
       switch (type) {
         case Nbd.CMD_READ -> read(cookie, offset, length);
-        case Nbd.CMD_WRITE -> write(cookie, flags, offset, length);
-        case Nbd.CMD_FLUSH -> flush(cookie);
+        case Nbd.CMD_WRITE -> write(cookie, offset, length);
+        case Nbd.CMD_FLUSH -> simple(cookie, 0); // every acknowledged write is durable already
         case Nbd.CMD_TRIM, Nbd.CMD_WRITE_ZEROES -> zero(cookie, offset, length);
         case Nbd.CMD_BLOCK_STATUS -> blockStatus(cookie, flags, offset, length);
         case Nbd.CMD_DISC -> {
@@ -91,9 +74,6 @@ final class Transmission {
     }
     if (!inside(offset, length)) {
       error(cookie, Nbd.EINVAL, "read past the end of the disk (" + export.size() + " bytes)");
-      return;
-    }
-    if (!commitBefore(cookie)) {
       return;
     }
     int len = (int) length;
@@ -133,7 +113,7 @@ final class Transmission {
     out.flush();
   }
 
-  private void write(long cookie, int flags, long offset, long length) throws IOException {
+  private void write(long cookie, long offset, long length) throws IOException {
     if (length > Nbd.MAX_PAYLOAD) {
       // The payload follows and cannot be skipped without reading it: hang up (the spec allows it).
       throw new IOException("write of " + length + " bytes is over the " + Nbd.MAX_PAYLOAD + " byte limit; closing");
@@ -148,34 +128,11 @@ final class Transmission {
       error(cookie, Nbd.ENOSPC, "write past the end of the disk (" + export.size() + " bytes)");
       return;
     }
-    if (!pending.fits(len) && !commitBefore(cookie)) {
-      return;
-    }
-    pending.add(offset, buf, len);
-    if ((flags & Nbd.CMD_FLAG_FUA) != 0) {
-      flush(cookie); // FUA: durable before the reply, with everything before it
-    } else {
-      simple(cookie, 0);
-    }
-  }
-
-  private void flush(long cookie) throws IOException {
-    if (commitBefore(cookie)) {
-      simple(cookie, 0);
-    }
-  }
-
-  /** Commits pending writes; false (after an error reply to {@code cookie}) when that failed. */
-  private boolean commitBefore(long cookie) throws IOException {
-    if (pending.isEmpty()) {
-      return true;
-    }
     try {
-      pending.commit(export);
-      return true;
+      export.write(offset, buf, len);
+      simple(cookie, 0);
     } catch (CairnException | IOException e) {
-      failed(cookie, "commit of acknowledged writes", 0, 0, e);
-      return false;
+      failed(cookie, "write", offset, len, e);
     }
   }
 
@@ -184,7 +141,7 @@ final class Transmission {
       error(cookie, Nbd.EPERM, export.name() + " is read-only");
     } else if (!inside(offset, length)) {
       error(cookie, Nbd.ENOSPC, "zeroing past the end of the disk (" + export.size() + " bytes)");
-    } else if (commitBefore(cookie)) {
+    } else {
       try {
         export.zero(offset, length);
         simple(cookie, 0);
@@ -201,9 +158,6 @@ final class Transmission {
     }
     if (length == 0 || !inside(offset, length)) {
       error(cookie, Nbd.EINVAL, "block status range is empty or past the end of the disk");
-      return;
-    }
-    if (!commitBefore(cookie)) {
       return;
     }
     List<DiskRanges.Run> runs;

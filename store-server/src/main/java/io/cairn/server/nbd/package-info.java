@@ -16,9 +16,7 @@
  *       certificate signed by the configured client CA, or anonymous.
  * </ul>
  *
- * <p>Durability: a connection's acknowledged writes wait in its <em>write-back</em> until FLUSH, a
- * FUA write, a read, or the end of the session, and are then committed as few atomic, synced
- * {@code Overlays.write} calls: flushed writes survive a crash, unflushed ones may be lost but are
- * never half-applied. See docs/nbd.md.
+ * <p>Durability: every write is committed to the overlay (one atomic, synced {@code Overlays.write})
+ * before its reply is sent, so FLUSH and FUA have nothing left to do. See docs/nbd.md.
  */
 package io.cairn.server.nbd;
