@@ -39,13 +39,15 @@ public final class CairnServer {
   private final DiskCache diskCache;
   private final DiskStreamer streamer;
   private final Store store;
+  private final Images images;
+  private final Overlays overlays;
 
   private CairnServer(Builder b) {
     store = b.store;
     // First: a bad --admin-workers is refused before anything starts.
     int adminWorkers = b.adminWorkers.orElse(defaultAdminWorkers(b.workerThreads));
     ClientLimits limits = new ClientLimits(b.workerThreads, adminWorkers, b.clientRequests);
-    Images images = new Images(b.store);
+    images = new Images(b.store);
     diskCache = DiskCache.open(DiskCache.dirIn(b.store.dataDir()), b.diskCacheBytes, images);
     ServerCounters counters = new ServerCounters();
     metrics = b.metrics.orElseGet(Metrics::new);
@@ -60,7 +62,7 @@ public final class CairnServer {
     metrics.byteCounter("cairn.overlay.written", "Bytes accepted by overlay writes, before dedup",
         counters.overlayBytesWritten);
     UserRegistry users = b.users;
-    Overlays overlays = new Overlays(images,
+    overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()),
         b.overlayLimits);
     Deployments deployments = Deployments.open(images, overlays, b.hostTimeout);
@@ -206,6 +208,20 @@ public final class CairnServer {
 
   public int port() {
     return address.getPort();
+  }
+
+  /** The server's images and overlays: another protocol (NBD) must write through the same per-overlay locks. */
+  public Images images() {
+    return images;
+  }
+
+  public Overlays overlays() {
+    return overlays;
+  }
+
+  /** Raw copies of image versions, which NBD reads with pread instead of walking the store. */
+  public DiskCache diskCache() {
+    return diskCache;
   }
 
   /**
