@@ -11,6 +11,7 @@ import io.cairn.id.UserName;
 import io.cairn.server.objects.CasConflictException;
 import io.cairn.server.objects.CasRegister;
 import io.cairn.server.objects.ObjectStore;
+import io.cairn.server.objects.SharedDocument;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -36,8 +37,8 @@ import java.util.function.UnaryOperator;
  * or the new file, never half of one; the server notices a new file by its modification time and
  * file key on the next request.
  *
- * <p>On a bucket store ({@link #open(ObjectStore)}) the same JSON document is the value of the
- * {@link CasRegister} {@code users/}, so every server sees one user list: a change is a
+ * <p>On a bucket store ({@link #open(ObjectStore)}) the same JSON document is the {@link
+ * SharedDocument} {@code users/} (a compare-and-swap register naming an immutable object), so every server sees one user list: a change is a
  * compare-and-swap from the version it was computed on (the loser re-reads and applies its change
  * again). A server re-reads the register (one LIST) at most once a second, and at once when a
  * token is unknown, so a token made through any server works on every other at once; a revoke
@@ -54,7 +55,7 @@ public final class UserRegistry {
   private final Path file;
   private final Path lockFile;
   /** The bucket's users register, or empty for {@code users.json} in a data directory. */
-  private final Optional<CasRegister> shared;
+  private final Optional<SharedDocument> shared;
   private volatile long sharedReadNanos;
   private volatile Snapshot current = new Snapshot(null, List.of());
 
@@ -80,7 +81,7 @@ public final class UserRegistry {
   private UserRegistry(ObjectStore bucket) {
     this.file = Path.of("s3:users");
     this.lockFile = file;
-    this.shared = Optional.of(new CasRegister(bucket, "users/"));
+    this.shared = Optional.of(new SharedDocument(bucket, "users/"));
   }
 
   /** The users of a bucket store, shared by every server of the bucket. */
@@ -225,22 +226,19 @@ public final class UserRegistry {
     }
   }
 
-  private void updateShared(CasRegister reg, UnaryOperator<List<Entry>> change) {
+  private void updateShared(SharedDocument doc, UnaryOperator<List<Entry>> change) {
     while (true) {
-      CasRegister.Version v = reg.read();
-      List<Entry> before = parse(v.value().orElse(null), "the bucket's users register");
+      SharedDocument.State state = doc.read();
+      List<Entry> before = parse(state.content().orElse(null), "the bucket's users document");
       List<Entry> after = change.apply(before);
       if (after == before) {
-        current = new Snapshot(v.seq(), before);
+        current = new Snapshot(state.version().seq(), before);
         return;
       }
       try {
-        CasRegister.Version moved = reg.compareAndSet(v, serialize(after));
+        CasRegister.Version moved = doc.compareAndSet(state.version(), serialize(after));
         current = new Snapshot(moved.seq(), List.copyOf(after));
         sharedReadNanos = System.nanoTime();
-        if (moved.seq() % 16 == 0) {
-          reg.compact();
-        }
         return;
       } catch (CasConflictException e) {
         // Another server changed the users meanwhile: apply this change to what it wrote.
@@ -256,9 +254,9 @@ public final class UserRegistry {
       if (s.version() != null && now - sharedReadNanos < SHARED_REFRESH_NANOS) {
         return s;
       }
-      CasRegister.Version v = shared.get().read();
-      if (!Long.valueOf(v.seq()).equals(s.version())) {
-        s = new Snapshot(v.seq(), parse(v.value().orElse(null), "the bucket's users register"));
+      SharedDocument.State state = shared.get().read();
+      if (!Long.valueOf(state.version().seq()).equals(s.version())) {
+        s = new Snapshot(state.version().seq(), parse(state.content().orElse(null), "the bucket's users document"));
         current = s;
       }
       sharedReadNanos = now;

@@ -2,6 +2,7 @@ package io.cairn.server.cli;
 
 import io.cairn.server.auth.UserRegistry;
 import io.cairn.server.http.CairnServer;
+import io.cairn.server.nbd.NbdServer;
 import io.cairn.server.store.Store;
 import io.cairn.server.tls.ServerTls;
 import java.time.Duration;
@@ -19,11 +20,13 @@ final class ServeCommand implements Callable<Integer> {
   private static final Duration DEADLINE = Duration.ofSeconds(20);
   /** Time kept back for closing the store (waiting for threads inside RocksDB, flushing its log). */
   private static final Duration CLOSE_STORE = Duration.ofSeconds(3);
+  /** How long NBD clients get after SIGTERM: their sockets close at once, a write in progress ends. */
+  private static final Duration NBD_STOP = Duration.ofSeconds(2);
   /**
    * How long requests in flight may run after SIGTERM before they are cancelled: what is left of
    * the deadline after the bounded steps of stopping ({@link CairnServer#STOP_OVERHEAD}) and closing.
    */
-  private static final Duration GRACE = DEADLINE.minus(CairnServer.STOP_OVERHEAD).minus(CLOSE_STORE)
+  private static final Duration GRACE = DEADLINE.minus(CairnServer.STOP_OVERHEAD).minus(CLOSE_STORE).minus(NBD_STOP)
       .minus(Duration.ofSeconds(1));
 
   @Mixin StoreOptions store;
@@ -83,6 +86,19 @@ final class ServeCommand implements Callable<Integer> {
           + " (env CAIRN_TLS_KEY).")
   java.nio.file.Path tlsKey;
 
+  @Option(names = "--nbd-port", paramLabel = "PORT", defaultValue = "${env:CAIRN_NBD_PORT}",
+      description = "Also serve images and overlays over NBD on this port (10809 is NBD's; 0 for any free"
+          + " one); off unless given. See docs/nbd.md (env CAIRN_NBD_PORT).")
+  Integer nbdPort;
+
+  @Option(names = "--nbd-bind", paramLabel = "HOST", description = "Address for NBD (default: as --bind).")
+  String nbdBind;
+
+  @Option(names = "--nbd-client-ca", paramLabel = "FILE", defaultValue = "${env:CAIRN_NBD_CLIENT_CA}",
+      description = "PEM CA that signs NBD client certificates; a certificate's CN is the Cairn user it"
+          + " authenticates, and overlays need one (env CAIRN_NBD_CLIENT_CA). Needs --tls-cert.")
+  java.nio.file.Path nbdClientCa;
+
   @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "${env:CAIRN_MEMORY:-" + MemoryBudget.DEFAULT + "}",
       description = "Memory budget of the whole process: Java heap, RocksDB caches and write buffers, direct"
           + " buffers; the launcher sets -Xmx from it (env CAIRN_MEMORY; default: ${DEFAULT-VALUE}).")
@@ -96,6 +112,15 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-overlays", paramLabel = "N", defaultValue = "64",
       description = "Most overlays one user may have; creating another gets 409 OVERLAY_LIMIT (default: ${DEFAULT-VALUE}).")
   int maxOverlays;
+
+  @Option(names = "--prometheus", paramLabel = "URL", defaultValue = "${env:CAIRN_PROMETHEUS}",
+      description = "A Prometheus that scrapes this server; the dashboard (/ui/) then charts the last hour (env CAIRN_PROMETHEUS).")
+  java.net.URI prometheus;
+
+  @Option(names = "--host-timeout", paramLabel = "SECONDS", defaultValue = "${env:CAIRN_HOST_TIMEOUT:-60}",
+      description = "A VM host without a heartbeat for this long gets no new VMs (docs/deploy.md; env"
+          + " CAIRN_HOST_TIMEOUT; default: ${DEFAULT-VALUE}).")
+  int hostTimeoutSeconds;
 
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
@@ -154,6 +179,9 @@ final class ServeCommand implements Callable<Integer> {
     for (java.util.logging.Logger l : QUIET) {
       l.setLevel(java.util.logging.Level.WARNING);
     }
+    if (hostTimeoutSeconds < 1) {
+      throw new io.cairn.error.InvalidInputException("--host-timeout must be at least 1 second, got " + hostTimeoutSeconds);
+    }
     MemoryBudget budget = MemoryBudget.parse(memory);
     budget.heapWarning(Runtime.getRuntime().maxMemory()).ifPresent(System.err::println);
     if ((tlsCert == null) != (tlsKey == null)) {
@@ -170,7 +198,11 @@ final class ServeCommand implements Callable<Integer> {
           .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead)
           .idleTimeout(Duration.ofSeconds(idleTimeout)).bodyMinRate(io.cairn.cli.Sizes.parse(bodyMinRate))
           .clientRequests(clientRequests).overlayLimits(overlayLimits());
+      b.hostTimeout(java.time.Duration.ofSeconds(hostTimeoutSeconds));
       tls.ifPresent(b::tls);
+      if (prometheus != null) {
+        b.prometheus(prometheus);
+      }
       if (adminWorkers != null) {
         b.adminWorkers(adminWorkers);
       }
@@ -179,11 +211,22 @@ final class ServeCommand implements Callable<Integer> {
       s.close();
       throw e;
     }
+    Optional<NbdServer> nbd;
+    try {
+      nbd = nbdPort == null ? Optional.empty() : Optional.of(startNbd(server, tls));
+    } catch (RuntimeException e) {
+      server.stop(Duration.ZERO);
+      s.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       long t0 = System.nanoTime();
       haltAfter(DEADLINE.minusMillis(500));
       System.err.println("cairn: stopping; letting requests in flight finish (at most " + GRACE.toSeconds() + " s)");
+      // NBD first: its writes go through the server's overlays, which must outlive them. Its
+      // requests are short (one write of at most 4 MiB), so it gets a short grace of its own.
+      nbd.ifPresent(n -> n.stop(NBD_STOP));
       server.stop(GRACE);
       // Waits for any thread still inside RocksDB and leaves the store unclosed if one stays:
       // freeing it under that thread would crash the JVM, while committed data is in the synced
@@ -211,11 +254,29 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("cairn: add more users with: cairn user add NAME --role user|publisher|admin --data "
           + store.dataDir());
     }
+    nbd.ifPresent(n -> System.out.println("cairn: serving NBD on nbd://" + hostPort(n.address(), nbdBind == null ? bind
+        : nbdBind) + " (" + n.describe() + ")"));
     System.out.println("cairn: serving store " + store.describe() + " on " + url);
     tls.ifPresent(t -> System.out.println("cairn: TLS certificate " + t.describeServed()));
     System.out.println("cairn: try: curl -H \"Authorization: Bearer $CAIRN_TOKEN\" " + url + "/v1/images");
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  private NbdServer startNbd(CairnServer server, Optional<ServerTls> tls) {
+    NbdServer.Builder b = NbdServer.builder(server.images(), server.overlays(), server.diskCache(),
+        UserRegistry.of(server.images().store()))
+        .bind(nbdBind == null ? bind : nbdBind).port(nbdPort).anonymousRead(anonymousRead);
+    tls.ifPresent(b::tls);
+    if (nbdClientCa != null) {
+      b.clientCa(nbdClientCa);
+    }
+    return b.start();
+  }
+
+  private static String hostPort(java.net.InetSocketAddress a, String bound) {
+    String host = a.getAddress().isAnyLocalAddress() ? bound : a.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 }

@@ -1,10 +1,13 @@
 package io.cairn.server.cli;
 
 import io.cairn.block.BlockSize;
+import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
+import io.cairn.error.StoreException;
 import io.cairn.server.objects.RetryingObjectStore;
 import io.cairn.server.objects.S3ObjectStore;
 import io.cairn.server.store.Store;
+import io.cairn.server.store.StoreMemory;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -19,6 +22,11 @@ public final class StoreOptions {
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "${env:CAIRN_DATA:-./cairn-data}",
       description = "Data directory of the store; with --store, of local caches only (env CAIRN_DATA; default: ${DEFAULT-VALUE}).")
   Path data;
+
+  @Option(names = "--min-free", paramLabel = "SIZE", defaultValue = "${env:CAIRN_MIN_FREE:-256M}",
+      description = "Refuse writes (507 STORAGE_FULL) while the store's disk has less free space than this"
+          + " (env CAIRN_MIN_FREE; default: ${DEFAULT-VALUE}).")
+  String minFree;
 
   @Option(names = "--store", paramLabel = "s3://BUCKET[/PREFIX]", defaultValue = "${env:CAIRN_STORE}",
       description = "Keep the store in an S3 bucket (Ceph RGW, MinIO, AWS S3) instead of --data; several servers"
@@ -53,18 +61,39 @@ public final class StoreOptions {
     return bucketUrl == null ? data.toString() : bucketUrl;
   }
 
-  /** Opens (or creates with the default block size) the store. */
+  /**
+   * Opens (or creates with the default block size) the store. When its disk is too full to open it
+   * for writing, opens it read-only instead, so reads, verify and stats still work, and says so.
+   */
   public Store open() {
-    return open(Optional.empty());
+    return open(StoreMemory.DEFAULT);
   }
 
-  /** Opens the store with RocksDB's memory sized for a long-running server. */
-  public Store open(io.cairn.server.store.StoreMemory memory) {
-    return bucketUrl == null ? Store.open(data, Optional.empty(), memory) : openBucket(Optional.empty());
+  /** As {@link #open()}, with RocksDB's memory sized for a long-running server. */
+  public Store open(StoreMemory memory) {
+    if (bucketUrl != null) {
+      return openBucket(Optional.empty());
+    }
+    try {
+      return Store.open(data, Optional.empty(), options(memory));
+    } catch (StoreException e) {
+      if (e.code() != ErrorCode.STORAGE_FULL) {
+        throw e;
+      }
+      Store s = Store.open(data, Optional.empty(), new Store.OpenOptions(0, true, memory));
+      System.err.println("cairn: the disk of store " + data + " is full, so it was opened read-only: reads, verify"
+          + " and stats work; writes are refused (507 STORAGE_FULL) until it is reopened with free space");
+      return s;
+    }
   }
 
+  /** Opens or creates the store for writing (no read-only fallback): for commands that add data. */
   public Store open(Optional<BlockSize> blockSize) {
-    return bucketUrl == null ? Store.open(data, blockSize) : openBucket(blockSize);
+    return bucketUrl == null ? Store.open(data, blockSize, options(StoreMemory.DEFAULT)) : openBucket(blockSize);
+  }
+
+  private Store.OpenOptions options(StoreMemory memory) {
+    return new Store.OpenOptions(io.cairn.cli.Sizes.parse(minFree), false, memory);
   }
 
   /** The users: in the bucket with --store (no store is opened for it), else in --data. */

@@ -21,6 +21,8 @@ import java.util.Optional;
  */
 public final class BucketStore {
   static final int FORMAT_VERSION = 1;
+  /** The key of the format object, which every opener reads: a health check asks for it. */
+  public static final String FORMAT_KEY = ObjectKeys.FORMAT;
   private static final int MAGIC = 0x43424b54; // "CBKT"
 
   private final BlockSize blockSize;
@@ -28,6 +30,7 @@ public final class BucketStore {
   private final ObjectIndexStore index;
   private final ObjectSignatureStore signatures;
   private final ObjectOverlayStore overlays;
+  private final BucketRecordStore records;
   private final long openMillis;
 
   private BucketStore(ObjectStore store, BlockSize blockSize, PackWriter.Options packOptions) {
@@ -46,6 +49,7 @@ public final class BucketStore {
     Runnable poll = log::poll;
     this.signatures = new ObjectSignatureStore(store);
     this.overlays = new ObjectOverlayStore(store, blockSize);
+    this.records = new BucketRecordStore(store);
     this.blocks = b[0] = new ObjectBlockStore(store, blockSize, packOptions, log, poll);
     this.index = x[0] = new ObjectIndexStore(store, log, poll, signatures);
     blocks.ids.refresh(blocks.ids.generation());
@@ -105,6 +109,10 @@ public final class BucketStore {
 
   public io.cairn.server.store.OverlayStore overlays() {
     return overlays;
+  }
+
+  public io.cairn.server.store.RecordStore records() {
+    return records;
   }
 
   /** How long {@link #open} took to list the packs and read their indexes and the log. */

@@ -29,6 +29,7 @@ public final class Store implements AutoCloseable {
   private final IndexStore index;
   private final OverlayStore overlays;
   private final SignatureStore signatures;
+  private final RecordStore records;
   private final GcGuard guard;
   /** Every call through the accessors below passes it, so {@link #close()} never frees RocksDB under a reader. */
   private final StoreGate gate = new StoreGate();
@@ -40,12 +41,13 @@ public final class Store implements AutoCloseable {
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
     this(dataDir, header, Optional.of(rocks), Optional.empty(), new GcGuard(), g -> new RocksBlockStore(rocks,
-        header.blockSize(), g), new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks));
+        header.blockSize(), g), new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks),
+        new RocksRecordStore(rocks));
   }
 
   private Store(Path dataDir, StoreHeader header, Optional<RocksBackend> rocks, Optional<ObjectStore> bucket,
       GcGuard guard, java.util.function.Function<GcGuard, BlockStore> blocks, IndexStore index, OverlayStore overlays,
-      SignatureStore signatures) {
+      SignatureStore signatures, RecordStore records) {
     this.dataDir = dataDir;
     this.header = header;
     this.rocks = rocks;
@@ -59,6 +61,7 @@ public final class Store implements AutoCloseable {
     this.gatedIndex = new GatedStores.Index(index, gate);
     this.gatedOverlays = new GatedStores.Overlays(overlays, gate);
     this.gatedSignatures = new GatedStores.Signatures(signatures, gate);
+    this.records = new GatedStores.Records(records, gate);
   }
 
   /**
@@ -66,11 +69,43 @@ public final class Store implements AutoCloseable {
    * directory holds none. Asking for a block size other than the store's is refused.
    */
   public static Store open(Path dataDir, Optional<BlockSize> blockSize) {
-    return open(dataDir, blockSize, StoreMemory.DEFAULT);
+    return open(dataDir, blockSize, OpenOptions.defaults());
   }
 
   /** As {@link #open(Path, Optional)}, with RocksDB's caches and memtables sized by {@code memory}. */
   public static Store open(Path dataDir, Optional<BlockSize> blockSize, StoreMemory memory) {
+    return open(dataDir, blockSize, new OpenOptions(OpenOptions.DEFAULT_MIN_FREE, false, memory));
+  }
+
+  /**
+   * How a store is opened: the free space writes leave on its disk, whether read-only, and the
+   * memory RocksDB may use.
+   */
+  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
+    /**
+     * Free space writes leave on the store's disk by default: one memtable flush of block data
+     * (128 MiB) plus room for compaction to finish, so RocksDB itself never runs out of space.
+     */
+    public static final long DEFAULT_MIN_FREE = 256L << 20;
+
+    public static OpenOptions defaults() {
+      return new OpenOptions(DEFAULT_MIN_FREE, false, StoreMemory.DEFAULT);
+    }
+  }
+
+  /**
+   * Opens the store as {@link #open(Path, Optional)} does; with {@code options.readOnly()} the store
+   * must exist, nothing on disk changes, and every write fails with {@link ErrorCode#STORAGE_FULL}.
+   */
+  public static Store open(Path dataDir, Optional<BlockSize> blockSize, OpenOptions options) {
+    if (options.readOnly()) {
+      StoreHeader header = StoreHeader.read(dataDir);
+      if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
+        throw new StoreException(ErrorCode.STORE_FORMAT, "store " + dataDir + " needs a format upgrade, which"
+            + " cannot run read-only");
+      }
+      return new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), true, 0));
+    }
     try {
       if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
         throw new StoreException(ErrorCode.STORE_FORMAT, dataDir + " is a file, not a Cairn data directory;"
@@ -93,7 +128,8 @@ public final class Store implements AutoCloseable {
         header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
-      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), memory));
+      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), false,
+          options.minFreeBytes()));
       if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
         store = store.upgrade();
       }
@@ -171,7 +207,7 @@ public final class Store implements AutoCloseable {
     }
     BucketStore b = BucketStore.open(bucket, blockSize);
     return new Store(localDir, new StoreHeader(StoreHeader.FORMAT_VERSION, b.blockSize()), Optional.empty(),
-        Optional.of(bucket), new GcGuard(), g -> b.blocks(), b.index(), b.overlays(), b.signatures());
+        Optional.of(bucket), new GcGuard(), g -> b.blocks(), b.index(), b.overlays(), b.signatures(), b.records());
   }
 
   /** The bucket this store lives in, or empty for an embedded (RocksDB) store. */
@@ -191,6 +227,21 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /**
+   * A bucket store can take writes while the bucket answers: one HEAD of its format object (with
+   * the store's retries) tells. There is no local disk to fill and no damage salvage on a bucket.
+   */
+  private static StoreHealth bucketHealth(ObjectStore bucket) {
+    try {
+      if (bucket.head(BucketStore.FORMAT_KEY).isEmpty()) {
+        return StoreHealth.problem(ErrorCode.STORE_FORMAT, "the bucket's format object is gone");
+      }
+      return StoreHealth.OK;
+    } catch (io.cairn.error.CairnException e) {
+      return StoreHealth.problem(ErrorCode.UNAVAILABLE, "the bucket does not answer: " + e.getMessage());
+    }
+  }
+
   /** Sum of the sizes of the objects under {@code prefix} in the bucket: one LIST per 1,000 objects. */
   private long bucketBytes(String prefix) {
     long[] total = {0};
@@ -198,9 +249,58 @@ public final class Store implements AutoCloseable {
     return total[0];
   }
 
+  /** Small durable records (VM profiles, hosts, deployments); see {@link RecordStore}. */
+  public RecordStore records() {
+    return records;
+  }
+
   /** Coordinates garbage collection with writers in this process. */
   public GcGuard gcGuard() {
     return guard;
+  }
+
+  /** True when the store was opened read-only (its disk was full): every write fails with STORAGE_FULL. */
+  public boolean readOnly() {
+    return rocks.map(r -> r.readOnly).orElse(false);
+  }
+
+  /**
+   * Whether the store can take writes now and, if not, why: opened read-only, too little free
+   * space, RocksDB stopped after a failed write, or a damaged table file that is still live.
+   */
+  public StoreHealth health() {
+    gate.enter();
+    try {
+      return healthNow();
+    } finally {
+      gate.exit();
+    }
+  }
+
+  private StoreHealth healthNow() {
+    if (bucket.isPresent()) {
+      return bucketHealth(bucket.get());
+    }
+    RocksBackend rocks = this.rocks.orElseThrow();
+    if (rocks.readOnly) {
+      return StoreHealth.problem(ErrorCode.STORAGE_FULL, "the store was opened read-only because its disk was full;"
+          + " reads work, writes are off until the server is restarted with free space");
+    }
+    Optional<String> stopped = rocks.stoppedBy();
+    if (stopped.isPresent()) {
+      boolean full = stopped.get().contains("No space left") || stopped.get().contains("NoSpace");
+      return StoreHealth.problem(full ? ErrorCode.STORAGE_FULL : ErrorCode.UNAVAILABLE, stopped.get());
+    }
+    long free = rocks.freeBytes();
+    if (free < rocks.minFreeBytes()) {
+      return StoreHealth.problem(ErrorCode.STORAGE_FULL, "the store's disk has " + free + " bytes free, less than the "
+          + rocks.minFreeBytes() + " bytes kept in reserve: writes are refused until space is freed");
+    }
+    Optional<String> damage = rawBlocks().salvage().unremoved();
+    if (damage.isPresent()) {
+      return StoreHealth.problem(ErrorCode.BLOCK_CORRUPT, damage.get());
+    }
+    return StoreHealth.OK;
   }
 
   /**

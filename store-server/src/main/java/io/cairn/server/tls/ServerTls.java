@@ -40,6 +40,11 @@ public final class ServerTls {
     return context;
   }
 
+  /** The reloading key manager, for another listener's context (NBD adds client-certificate trust). */
+  public KeyManager keyManager() {
+    return keys;
+  }
+
   /** The certificate new connections get now, described for a log line (subject, serial, expiry, fingerprint). */
   public String describeServed() {
     return Certificates.describe(keys.served());

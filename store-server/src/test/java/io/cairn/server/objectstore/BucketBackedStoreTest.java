@@ -54,6 +54,44 @@ class BucketBackedStoreTest {
   }
 
   @Test
+  void records_whenTwoServersApplyAtOnce_keepEveryChangeAtomically() throws Exception {
+    MemoryObjectStore bucket = new MemoryObjectStore();
+    io.cairn.server.store.RecordStore a = BucketStore.open(bucket, Optional.empty()).records();
+    io.cairn.server.store.RecordStore b = BucketStore.open(bucket, Optional.empty()).records();
+    a.apply(java.util.Map.of("host/x", Optional.of(new byte[] {1}), "gone", Optional.of(new byte[] {9})));
+    b.apply(java.util.Map.of("gone", Optional.empty()));
+    assertEquals(Optional.empty(), a.get("gone"));
+    List<Throwable> failed = new CopyOnWriteArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 2; t++) {
+      io.cairn.server.store.RecordStore r = t == 0 ? a : b;
+      int from = t * 10;
+      Thread th = new Thread(() -> {
+        try {
+          for (int i = from; i < from + 10; i++) {
+            // Two keys per change: both or neither, whoever wins the race.
+            r.apply(java.util.Map.of("vm/" + i, Optional.of(new byte[] {(byte) i}), "lease/" + i,
+                Optional.of(new byte[] {(byte) -i})));
+          }
+        } catch (Throwable e) {
+          failed.add(e);
+        }
+      });
+      threads.add(th);
+      th.start();
+    }
+    for (Thread th : threads) {
+      th.join();
+    }
+    assertEquals(List.of(), failed);
+    io.cairn.server.store.RecordStore fresh = BucketStore.open(bucket, Optional.empty()).records();
+    assertEquals(20, fresh.scan("vm/").size());
+    assertEquals(20, fresh.scan("lease/").size());
+    assertEquals(1, fresh.scan("host/").size());
+    assertEquals(7, fresh.get("vm/7").orElseThrow()[0]);
+  }
+
+  @Test
   void users_whenAddedThroughOneServer_authenticateAtOnceOnAnother_andRacingAddsAreAllKept() throws Exception {
     MemoryObjectStore bucket = new MemoryObjectStore();
     UserRegistry a = UserRegistry.open(bucket);

@@ -1,0 +1,452 @@
+package io.cairn.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cairn.server.testing.TestDisks;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code cairn serve --nbd-port} driven by real NBD clients: qemu-img and qemu-io read an image
+ * export in the clear (--anonymous-read) and write a user's overlay over TLS with a client
+ * certificate made by openssl at test time; a Debian kernel boots under qemu (TCG) from the overlay
+ * and writes a file; a flushed write survives kill -9 and qemu's reconnect carries on after the restart.
+ * One server for the class; the crash test runs last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NbdTest {
+  private static final Pattern NBD = Pattern.compile("cairn: serving NBD on nbd://127\\.0\\.0\\.1:(\\d+)");
+  private static final String TEMPLATE = "vm/root:1";
+  private static final int MIB = 1 << 20;
+
+  @TempDir static Path dir;
+  static Path data;
+  static Path rootImage;
+  static Path certs;
+  static ServerProcess server;
+  static int nbdPort;
+  static String alice;
+  static HttpClient https;
+
+  @BeforeAll
+  static void start() throws Exception {
+    certs = Files.createDirectories(dir.resolve("certs"));
+    makeCertificates();
+    data = dir.resolve("data");
+    rootImage = makeRootFs(dir.resolve("root.img"));
+    Cli.Result r = Cli.run("import", rootImage.toString(), "--name", TEMPLATE, "--data", data.toString());
+    assertEquals(0, r.exit(), r.toString());
+    server = ServerProcess.start(data, dir.resolve("logs"), "--anonymous-read", "--nbd-port", "0",
+        "--tls-cert", certs.resolve("server.pem").toString(), "--tls-key", certs.resolve("server.key").toString(),
+        "--nbd-client-ca", certs.resolve("ca.pem").toString());
+    Matcher m = NBD.matcher(server.stdout());
+    assertTrue(m.find(), server.stdout());
+    nbdPort = Integer.parseInt(m.group(1));
+    alice = Overlays.addUser(data, "alice", "user");
+    Overlays.addUser(data, "bob", "user");
+    https = HttpClient.newBuilder().sslContext(trustCa()).version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10)).build();
+    for (String name : new String[] {"w1", "vm", "crash"}) {
+      HttpResponse<byte[]> c = http("POST", "/v1/overlays", alice,
+          "{\"name\":\"" + name + "\",\"base\":\"" + TEMPLATE + "\"}");
+      assertEquals(201, c.statusCode(), new String(c.body(), StandardCharsets.UTF_8));
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.stop();
+      Cli.Result v = Cli.run("verify", "--data", data.toString());
+      assertEquals(0, v.exit(), v.toString());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void imageExport_qemuImg_infoCompareConvertAndMapShowHoles() throws Exception {
+    String url = "nbd://127.0.0.1:" + nbdPort + "/image/" + TEMPLATE;
+    Cli.Result info = qemu("qemu-img", "info", "--output=json", url);
+    assertEquals(rootImage.toFile().length(), Http.JSON.readTree(info.out()).path("virtual-size").asLong(), info.out());
+    Cli.Result cmp = qemu("qemu-img", "compare", rootImage.toString(), url);
+    assertTrue(cmp.out().contains("Images are identical."), cmp.out());
+    Path copy = dir.resolve("converted.raw");
+    qemu("qemu-img", "convert", "-O", "raw", url, copy.toString());
+    assertEquals(TestDisks.sha256(rootImage), TestDisks.sha256(copy));
+    // The map comes from BLOCK_STATUS alone: exactly the all-zero 4 KiB blocks of the file are holes.
+    Cli.Result map = qemu("qemu-img", "map", "--output=json", url);
+    assertEquals(expectedMap(rootImage), actualMap(map.out()));
+  }
+
+  @Test
+  @Order(2)
+  void overlayExport_qemuIoOverTlsWithClientCert_httpShowsExactlyTheWrites() throws Exception {
+    byte[] templateBefore = http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body();
+    Cli.Result w = qemu("qemu-io", "--object", tlsObject("alice"), "--image-opts", overlayOpts("w1", ",discard=unmap"),
+        "-c", "write -P 0xab 1M 64k", "-c", "write -P 0x11 3M 8k", "-c", "write -z 3M 4k", "-c", "discard 3149824 4k",
+        "-c", "write -P 0x22 5242980 1000", "-c", "aio_write -P 0x31 6M 64k", "-c", "aio_write -P 0x32 6208k 64k",
+        "-c", "aio_write -P 0x33 6272k 1M", "-c", "aio_write -P 0x34 7296k 4k", "-c", "aio_flush", "-c", "flush");
+    assertTrue(w.out().contains("wrote 65536/65536 bytes at offset 1048576"), w.out());
+    byte[] expected = Files.readAllBytes(rootImage);
+    Arrays.fill(expected, MIB, MIB + 65536, (byte) 0xab);
+    Arrays.fill(expected, 3 * MIB, 3 * MIB + 8192, (byte) 0); // written, then zeroed and trimmed
+    Arrays.fill(expected, 5 * MIB + 100, 5 * MIB + 1100, (byte) 0x22);
+    // Adjacent writes in flight together (aio) each land where they were sent.
+    Arrays.fill(expected, 6 * MIB, 6208 * 1024, (byte) 0x31);
+    Arrays.fill(expected, 6208 * 1024, 6272 * 1024, (byte) 0x32);
+    Arrays.fill(expected, 6272 * 1024, 7296 * 1024, (byte) 0x33);
+    Arrays.fill(expected, 7296 * 1024, 7300 * 1024, (byte) 0x34);
+    byte[] overlay = http("GET", "/v1/overlays/w1/disk", alice, null).body();
+    assertArrayEquals(expected, overlay);
+    assertArrayEquals(templateBefore, http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body());
+    assertArrayEquals(Files.readAllBytes(rootImage), templateBefore);
+    // Reading back over NBD (structured replies, holes included) shows the same bytes.
+    Cli.Result r = qemu("qemu-io", "--object", tlsObject("alice"), "--image-opts", overlayOpts("w1", ""), "-r",
+        "-c", "read -P 0xab 1M 64k", "-c", "read -P 0 3M 8k", "-c", "read -P 0x22 5242980 1000");
+    assertEquals(3, count(r.out(), "read "), r.out());
+    assertTrue(!r.out().contains("Pattern verification failed"), r.out());
+  }
+
+  @Test
+  @Order(3)
+  void overlayExport_otherUsersCertOrNoTls_refused() throws Exception {
+    Cli.Result bob = qemuFails("qemu-io", "--object", tlsObject("bob"), "--image-opts", overlayOpts("w1", ""),
+        "-c", "read 0 4k");
+    assertTrue(bob.out().contains("no export overlay/w1: no overlay named w1 for user bob"), bob.out());
+    Cli.Result plain = qemuFails("qemu-io", "-c", "read 0 4k", "nbd://127.0.0.1:" + nbdPort + "/overlay/w1");
+    assertTrue(plain.out().contains("overlay exports need TLS with a client certificate"), plain.out());
+    Cli.Result ro = qemuFails("qemu-io", "-c", "write 0 4k", "nbd://127.0.0.1:" + nbdPort + "/image/" + TEMPLATE);
+    assertTrue(ro.out().contains("Could not open image: Permission denied"), ro.out());
+    assertArrayEquals(Files.readAllBytes(rootImage), http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body());
+  }
+
+  @Test
+  @Order(3)
+  void optList_plainAnonymous_listsImagesOnly() throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", nbdPort)) {
+      s.setSoTimeout(10_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+      assertEquals(0x4e42444d41474943L, in.readLong()); // NBDMAGIC
+      assertEquals(0x49484156454F5054L, in.readLong()); // IHAVEOPT
+      assertEquals(3, in.readUnsignedShort()); // FIXED_NEWSTYLE | NO_ZEROES
+      out.writeInt(3);
+      out.writeLong(0x49484156454F5054L);
+      out.writeInt(3); // NBD_OPT_LIST
+      out.writeInt(0);
+      out.flush();
+      List<String> names = new ArrayList<>();
+      while (true) {
+        assertEquals(0x3e889045565a9L, in.readLong());
+        assertEquals(3, in.readInt());
+        int type = in.readInt();
+        byte[] body = new byte[in.readInt()];
+        in.readFully(body);
+        if (type == 1) { // ACK
+          break;
+        }
+        assertEquals(2, type); // NBD_REP_SERVER
+        names.add(new String(body, 4, body.length - 4, StandardCharsets.UTF_8));
+      }
+      assertEquals(List.of("image/" + TEMPLATE), names);
+      out.writeLong(0x49484156454F5054L);
+      out.writeInt(99); // unknown option
+      out.writeInt(0);
+      out.flush();
+      in.readLong();
+      assertEquals(99, in.readInt());
+      assertEquals(0x80000001, in.readInt()); // NBD_REP_ERR_UNSUP
+    }
+  }
+
+  @Test
+  @Order(4)
+  void overlayExport_bootsDebianKernelUnderTcg_guestFileLandsInOverlay() throws Exception {
+    String qemu = Tools.require("qemu-system-x86_64");
+    Tools.require("busybox");
+    Tools.require("debugfs");
+    Path kernel = newest("/boot", "vmlinuz-");
+    Path initrd = makeInitramfs(kernel.getFileName().toString().substring("vmlinuz-".length()));
+    List<String> cmd = List.of(qemu, "-accel", "tcg", "-nographic", "-no-reboot", "-m", "256", "-nodefaults",
+        "-serial", "stdio", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
+        "-append", "console=ttyS0 panic=-1 quiet loglevel=3", "-object", tlsObject("alice"),
+        "-blockdev", overlayOpts("vm", ",node-name=disk0"), "-device", "virtio-blk-pci,drive=disk0");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    String out;
+    try (InputStream in = p.getInputStream()) {
+      if (!p.waitFor(90, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+        throw new AssertionError("the VM did not power off within 90 s:\n" + new String(in.readAllBytes()));
+      }
+      out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(out.contains("CAIRN-GUEST-DONE"), out);
+    assertTrue(out.contains("template says: made on the host"), out);
+    Path copy = dir.resolve("vm-overlay.img");
+    Files.write(copy, http("GET", "/v1/overlays/vm/disk", alice, null).body());
+    Cli.Result cat = Http.exec("debugfs", "-R", "cat /hello.txt", copy.toString());
+    assertTrue(cat.out().contains("hello from the guest"), cat.out());
+    assertArrayEquals(Files.readAllBytes(rootImage), http("GET", "/v1/images/" + TEMPLATE + "/disk", null, null).body());
+  }
+
+  @Test
+  @Order(5)
+  void flushedWrite_survivesKill9_andQemuReconnectsAfterRestart() throws Exception {
+    // qemu-io writes and flushes, writes without a flush, sleeps while the server is killed and
+    // restarted, then writes again: with reconnect-delay that write waits for the new server.
+    List<String> cmd = List.of(Tools.require("qemu-io"), "--object", tlsObject("alice"), "--image-opts",
+        overlayOpts("crash", ",reconnect-delay=60"), "-c", "write -P 0xcd 2M 64k", "-c", "flush",
+        "-c", "write -P 0xcf 3M 256k", "-c", "sleep 4000",
+        "-c", "write -P 0xce 4M 64k", "-c", "read -P 0xcd 2M 64k");
+    Process io = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    byte[] flushed = new byte[65536];
+    Arrays.fill(flushed, (byte) 0xcd);
+    while (!Arrays.equals(flushed, range(http("GET", "/v1/overlays/crash/disk", alice, null).body(), 2 * MIB, 65536))) {
+      assertTrue(System.nanoTime() < deadline, "the first write never showed up");
+      Thread.sleep(100);
+    }
+    int httpPort = server.port();
+    server.kill();
+    server = ServerProcess.startOnPort(data, dir.resolve("logs2"), httpPort, "--anonymous-read",
+        "--nbd-port", String.valueOf(nbdPort), "--tls-cert", certs.resolve("server.pem").toString(),
+        "--tls-key", certs.resolve("server.key").toString(), "--nbd-client-ca", certs.resolve("ca.pem").toString());
+    assertTrue(io.waitFor(90, TimeUnit.SECONDS), "qemu-io did not finish");
+    String out = new String(io.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, io.exitValue(), out);
+    assertTrue(out.contains("wrote 65536/65536 bytes at offset 4194304"), out);
+    assertTrue(out.contains("read 65536/65536 bytes at offset 2097152") && !out.contains("Pattern verification failed"),
+        out);
+    byte[] disk = http("GET", "/v1/overlays/crash/disk", alice, null).body();
+    assertArrayEquals(flushed, range(disk, 2 * MIB, 65536));
+    // The write after the flush was acknowledged but not flushed when the server died: NBD allows
+    // losing it, never applying half of it.
+    byte[] unflushed = range(disk, 3 * MIB, 256 * 1024);
+    byte[] written = new byte[256 * 1024];
+    Arrays.fill(written, (byte) 0xcf);
+    byte[] template = range(Files.readAllBytes(rootImage), 3 * MIB, 256 * 1024);
+    assertTrue(Arrays.equals(written, unflushed) || Arrays.equals(template, unflushed), "half-applied write");
+    byte[] second = new byte[65536];
+    Arrays.fill(second, (byte) 0xce);
+    assertArrayEquals(second, range(disk, 4 * MIB, 65536));
+  }
+
+  // ---- helpers ----
+
+  private static String overlayOpts(String overlay, String extra) {
+    return "driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=" + nbdPort + ",export=overlay/" + overlay
+        + ",tls-creds=tls0" + extra;
+  }
+
+  /** qemu's client credentials: a directory with ca-cert.pem, client-cert.pem and client-key.pem. */
+  private static String tlsObject(String user) {
+    return "tls-creds-x509,id=tls0,endpoint=client,dir=" + certs.resolve(user);
+  }
+
+  private static Cli.Result qemu(String tool, String... args) throws Exception {
+    Cli.Result r = Http.exec(cmd(tool, args));
+    assertEquals(0, r.exit(), tool + " " + String.join(" ", args) + ":\n" + r.out());
+    return r;
+  }
+
+  private static Cli.Result qemuFails(String tool, String... args) throws Exception {
+    Cli.Result r = Http.exec(cmd(tool, args));
+    assertNotEquals(0, r.exit(), r.out());
+    return r;
+  }
+
+  private static String[] cmd(String tool, String... args) {
+    String[] c = new String[args.length + 1];
+    c[0] = Tools.require(tool);
+    System.arraycopy(args, 0, c, 1, args.length);
+    return c;
+  }
+
+  private static HttpResponse<byte[]> http(String method, String path, String token, String json) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(60));
+    b.header("Authorization", "Bearer " + (token == null ? server.token() : token));
+    if (json != null) {
+      b.header("Content-Type", "application/json");
+    }
+    b.method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+    HttpResponse<byte[]> r = https.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    if (method.equals("GET")) {
+      assertEquals(200, r.statusCode(), path + ": " + new String(r.body(), StandardCharsets.UTF_8));
+    }
+    return r;
+  }
+
+  private static byte[] range(byte[] b, int from, int n) {
+    return Arrays.copyOfRange(b, from, from + n);
+  }
+
+  private static int count(String s, String what) {
+    int n = 0;
+    for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  /** Runs of all-zero (false) and data (true) 4 KiB blocks of a file, as "start+length:data". */
+  private static List<String> expectedMap(Path file) throws Exception {
+    byte[] b = Files.readAllBytes(file);
+    List<String> runs = new ArrayList<>();
+    long start = 0;
+    Boolean kind = null;
+    for (int off = 0; off < b.length; off += 4096) {
+      boolean isData = false;
+      for (int i = off; i < Math.min(b.length, off + 4096) && !isData; i++) {
+        isData = b[i] != 0;
+      }
+      if (kind != null && kind != isData) {
+        runs.add(start + "+" + (off - start) + ":" + kind);
+        start = off;
+      }
+      kind = isData;
+    }
+    runs.add(start + "+" + (b.length - start) + ":" + kind);
+    return runs;
+  }
+
+  private static List<String> actualMap(String json) throws Exception {
+    List<String> runs = new ArrayList<>();
+    for (JsonNode e : Http.JSON.readTree(json)) {
+      assertEquals(!e.path("data").asBoolean(), e.path("zero").asBoolean(), e.toString());
+      runs.add(e.path("start").asLong() + "+" + e.path("length").asLong() + ":" + e.path("data").asBoolean());
+    }
+    return runs;
+  }
+
+  /** A 48 MiB ext4 file system made with mkfs.ext4 -d: mostly holes, one file the guest reads. */
+  private static Path makeRootFs(Path img) throws Exception {
+    Path root = Files.createDirectories(dir.resolve("rootfs"));
+    Files.writeString(root.resolve("template.txt"), "made on the host\n");
+    Cli.Result r = Http.exec(Tools.require("mkfs.ext4"), "-q", "-F", "-b", "4096", "-d", root.toString(),
+        img.toString(), "48M");
+    assertEquals(0, r.exit(), r.out());
+    return img;
+  }
+
+  /**
+   * An initramfs of busybox-static and the modules Debian builds as modules (virtio, virtio_blk,
+   * ext4 and what it needs); its init mounts the NBD disk, writes a file, syncs and powers off.
+   */
+  private static Path makeInitramfs(String kernelVersion) throws Exception {
+    Path root = Files.createDirectories(dir.resolve("initramfs"));
+    Files.createDirectories(root.resolve("bin"));
+    Files.createDirectories(root.resolve("lib"));
+    Files.copy(Path.of(Tools.require("busybox")), root.resolve("bin/busybox"));
+    Path mods = Path.of("/lib/modules", kernelVersion, "kernel");
+    String[] modules = {"drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_modern_dev",
+        "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
+        "crypto/crc32c_generic", "lib/crc16", "fs/mbcache", "fs/jbd2/jbd2", "fs/ext4/ext4"};
+    StringBuilder insmod = new StringBuilder();
+    for (String m : modules) {
+      Path ko = mods.resolve(m + ".ko");
+      if (Files.exists(ko)) { // some are built in on other kernels
+        String name = ko.getFileName().toString();
+        Files.copy(ko, root.resolve("lib/" + name));
+        insmod.append("$B insmod /lib/").append(name).append('\n');
+      }
+    }
+    Path init = root.resolve("init");
+    Files.writeString(init, "#!/bin/busybox sh\n"
+        + "B=/bin/busybox\n"
+        + "$B mkdir -p /proc /sys /dev /mnt\n"
+        + "$B mount -t proc proc /proc\n"
+        + "$B mount -t devtmpfs dev /dev\n"
+        + insmod
+        + "i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i+1)); done\n"
+        + "$B mount -t ext4 /dev/vda /mnt && echo \"template says: $($B cat /mnt/template.txt)\"\n"
+        + "echo 'hello from the guest' > /mnt/hello.txt\n"
+        + "$B sync\n"
+        + "$B umount /mnt && echo CAIRN-GUEST-DONE\n"
+        + "$B poweroff -f\n");
+    init.toFile().setExecutable(true);
+    Path cpio = dir.resolve("initrd.cpio");
+    Cli.Result r = Http.exec(Tools.require("busybox"), "sh", "-c",
+        "cd " + root + " && busybox find . | busybox cpio -o -H newc > " + cpio);
+    assertEquals(0, r.exit(), r.out());
+    return cpio;
+  }
+
+  private static Path newest(String dirName, String prefix) throws Exception {
+    try (var s = Files.list(Path.of(dirName))) {
+      return s.filter(p -> p.getFileName().toString().startsWith(prefix)).max(Path::compareTo)
+          .orElseThrow(() -> new AssertionError("no " + prefix + "* in " + dirName
+              + " (apt-get install linux-image-amd64, or run .ci/run)"));
+    }
+  }
+
+  /** CA, server certificate for 127.0.0.1, and client certificates (CN alice, bob) in qemu's layout. */
+  private static void makeCertificates() throws Exception {
+    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
+        "-out", "ca.pem", "-days", "2", "-subj", "/CN=Cairn NBD Test CA");
+    issue("server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    for (String user : new String[] {"alice", "bob"}) {
+      issue(user, "/CN=" + user, "extendedKeyUsage=clientAuth\n");
+      Path d = Files.createDirectories(certs.resolve(user));
+      Files.copy(certs.resolve("ca.pem"), d.resolve("ca-cert.pem"));
+      Files.copy(certs.resolve(user + ".pem"), d.resolve("client-cert.pem"));
+      Files.copy(certs.resolve(user + ".key"), d.resolve("client-key.pem"));
+    }
+  }
+
+  private static void issue(String name, String subject, String ext) throws Exception {
+    Files.writeString(certs.resolve(name + ".ext"), ext);
+    ssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+        name + ".key", "-out", name + ".csr", "-subj", subject);
+    ssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1",
+        "-extfile", name + ".ext", "-out", name + ".pem");
+  }
+
+  private static void ssl(String... args) throws Exception {
+    List<String> c = new ArrayList<>(List.of(Tools.require("openssl")));
+    c.addAll(List.of(args));
+    Process p = new ProcessBuilder(c).directory(certs.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), "openssl " + String.join(" ", args) + ":\n" + out);
+  }
+
+  private static SSLContext trustCa() throws Exception {
+    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+    ks.load(null, null);
+    try (InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
+      ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    SSLContext c = SSLContext.getInstance("TLS");
+    c.init(null, tmf.getTrustManagers(), null);
+    return c;
+  }
+}
