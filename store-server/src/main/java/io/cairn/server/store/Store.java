@@ -189,6 +189,11 @@ public final class Store implements AutoCloseable {
     return gatedSignatures;
   }
 
+  /** The embedded store's RocksDB, for test hooks in this package. */
+  RocksBackend rocksBackend() {
+    return rocks.orElseThrow(() -> new IllegalStateException("a bucket store has no RocksDB"));
+  }
+
   /** The embedded block store without the gate, for test hooks and migration in this package. */
   RocksBlockStore rawBlocks() {
     return (RocksBlockStore) blocks;

@@ -3,7 +3,6 @@ package io.cairn.server.store;
 import io.cairn.id.BlockId;
 import io.cairn.id.Tag;
 import io.cairn.sign.KeyId;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.rocksdb.RocksDBException;
@@ -77,12 +76,7 @@ public final class StoreTestAccess {
   }
 
   private static RocksBackend rocks(Store store) {
-    try {
-      Field f = Store.class.getDeclaredField("rocks");
-      f.setAccessible(true); // the backend stays private to the product; only this test hook reaches in
-      return (RocksBackend) f.get(store);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot reach the store's backend", e);
-    }
+    return store.rocksBackend(); // package-private: only this test hook reaches the backend
   }
+
 }
