@@ -114,6 +114,10 @@ class ReleaseTest {
   void serve_fromTheRelease_answersHealthAndRoundTripsAnImageByteForByte() throws Exception {
     Path data = dir.resolve("data");
     Path logs = Files.createDirectories(dir.resolve("logs"));
+    // Offline import into the store the server then serves.
+    Path imported = TestDisks.random(dir.resolve("imported.raw"), 5L << 20, 21);
+    Cli.Result imp = run(Map.of(), "import", imported.toString(), "--name", "rel/imported:v1", "--data", data.toString());
+    assertEquals(0, imp.exit(), imp::toString);
     Process server = clean(Map.of(), List.of(home.resolve("bin/cairn").toString(), "serve", "--data", data.toString(),
         "--port", "0")).redirectOutput(logs.resolve("serve.out").toFile()).redirectError(logs.resolve("serve.err").toFile())
         .start();
@@ -154,6 +158,12 @@ class ReleaseTest {
       assertEquals(Http.JSON.readTree(push.out()).path("digest").asText(),
           pull.out().replaceAll("(?s)^pulled rel/disk:v1 \\(([^)]+)\\).*", "$1"));
 
+      Path importedBack = dir.resolve("imported-back.raw");
+      Cli.Result pull2 = run(env, "pull", "rel/imported:v1", importedBack.toString(), "--server", server1, "--cache",
+          dir.resolve("cache2").toString());
+      assertEquals(0, pull2.exit(), pull2::toString);
+      assertEquals(TestDisks.sha256(imported), TestDisks.sha256(importedBack));
+
       // The health check systemd runs as ExecStartPost finds the server from the same settings.
       Process hc = clean(Map.of("CAIRN_HEALTH_TIMEOUT", "20"), List.of(home.resolve("bin/cairn-healthcheck").toString(),
           "--data", data.toString(), "--port", String.valueOf(base.getPort()))).inheritIO().start();
@@ -165,6 +175,11 @@ class ReleaseTest {
     }
     assertEquals(143, server.exitValue());
     assertTrue(read(logs.resolve("serve.err")).contains("cairn: stopped in "));
+    // Offline export of what was pushed, once the server has let go of the store.
+    Path exported = dir.resolve("exported.raw");
+    Cli.Result exp = run(Map.of(), "export", "rel/disk:v1", exported.toString(), "--data", data.toString());
+    assertEquals(0, exp.exit(), exp::toString);
+    assertEquals(TestDisks.sha256(dir.resolve("disk.raw")), TestDisks.sha256(exported));
   }
 
   @Test
