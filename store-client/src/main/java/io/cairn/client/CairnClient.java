@@ -51,11 +51,13 @@ public final class CairnClient implements AutoCloseable {
   private final long readAheadBytes;
   private final Duration requestTimeout;
   private final OverlayClient overlays;
+  private final DeployClient deploy;
 
   private CairnClient(Builder b) {
     this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout, b.caFile));
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
     this.overlays = new OverlayClient(api.transport());
+    this.deploy = new DeployClient(api.transport());
     this.parallelism = b.parallelism;
     this.fetcher = new BlockFetcher(api, cache, Math.max(4, 2 * b.parallelism));
     this.readAheadBytes = b.readAheadBytes;
@@ -265,6 +267,11 @@ public final class CairnClient implements AutoCloseable {
   /** The caller's copy-on-write overlays. */
   public OverlayClient overlays() {
     return overlays;
+  }
+
+  /** VM profiles, hosts and deployments (docs/deploy.md). */
+  public DeployClient deploy() {
+    return deploy;
   }
 
   /** The server's {@code /v1/stats}: store totals and transfer counters. */

@@ -42,7 +42,8 @@ final class ServerApi {
   BlockSize blockSize() {
     BlockSize b = blockSize;
     if (b == null) {
-      b = BlockSize.ofBytes(t.getJson("/v1/health").path("blockSize").asLong());
+      // live=1: 200 even while the store refuses writes (disk full), when reads still work.
+      b = BlockSize.ofBytes(t.getJson("/v1/health?live=1").path("blockSize").asLong());
       blockSize = b;
     }
     return b;

@@ -49,7 +49,22 @@ public enum ErrorCode {
   /** The caller has too many requests in flight (per user, or per address without a token); retry later. */
   TOO_MANY_REQUESTS(429),
   /** The request body arrived too slowly (below the server's minimum rate) or stalled; nothing was stored. */
-  REQUEST_TIMEOUT(408);
+  REQUEST_TIMEOUT(408),
+  /** No VM profile of that name or digest (docs/deploy.md). */
+  PROFILE_UNKNOWN(404),
+  /** No registered VM host of that name. */
+  HOST_UNKNOWN(404),
+  /** No live deployment or VM of that id or name for this caller. */
+  DEPLOYMENT_UNKNOWN(404),
+  /** A deploy needs more addresses (IP, MAC) or names than are free; nothing was allocated. */
+  POOL_EXHAUSTED(409),
+  /** No set of live hosts has room for the VMs of a deploy; nothing was allocated. */
+  NO_CAPACITY(409),
+  /**
+   * The store's disk has less free space than the server keeps in reserve (or is full), or the
+   * store was opened read-only because of it: nothing was written. Retry after freeing space.
+   */
+  STORAGE_FULL(507);
 
   private final int httpStatus;
 

@@ -32,7 +32,7 @@ class ServeMemoryTest {
     Cli.Result r = Cli.run("import", disk.toString(), "--name", "mem/vm:1", "--data", data.toString());
     assertEquals(0, r.exit(), r.toString());
     long budget = MemoryBudget.of(List.of(), Map.of()).totalBytes();
-    try (ServerProcess server = ServerProcess.startWithLauncherMemory(data, dir.resolve("logs"), "--disk-cache", "0")) {
+    try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"), "--disk-cache", "0")) {
       AtomicLong sampledPeak = new AtomicLong();
       Thread sampler = new Thread(() -> {
         while (!Thread.currentThread().isInterrupted()) {

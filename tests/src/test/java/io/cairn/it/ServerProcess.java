@@ -51,18 +51,10 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess startOnPort(Path dataDir, Path logDir, int port, String... extra)
       throws IOException, InterruptedException {
-    return startWith(List.of("-Xmx512m"), dataDir, logDir, port, extra);
-  }
-
-  /**
-   * As {@link #start}, in a JVM started with the options the {@code cairn} launcher gives serve for
-   * its memory budget (see {@link io.cairn.server.cli.MemoryBudget}): {@code --memory} in {@code
-   * extra}, else CAIRN_MEMORY, else the default.
-   */
-  public static ServerProcess startWithLauncherMemory(Path dataDir, Path logDir, String... extra)
-      throws IOException, InterruptedException {
+    // The JVM options the launcher gives serve (heap and direct memory from --memory), so every
+    // test server runs within the same budget as a real one.
     List<String> jvm = io.cairn.server.cli.MemoryBudget.of(List.of(extra), System.getenv()).jvmOptions();
-    return startWith(jvm, dataDir, logDir, 0, extra);
+    return startWith(jvm, dataDir, logDir, port, extra);
   }
 
   private static ServerProcess startWith(List<String> jvmOptions, Path dataDir, Path logDir, int port, String... extra)
@@ -115,7 +107,8 @@ public final class ServerProcess implements AutoCloseable {
             + log("serve.err", logDir));
       }
       try {
-        if (http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        int status = http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        if (status == 200 || status == 503) { // 503: listening, but the store takes no writes (e.g. disk full)
           return;
         }
       } catch (IOException e) {

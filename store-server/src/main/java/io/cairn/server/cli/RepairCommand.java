@@ -43,6 +43,12 @@ final class RepairCommand implements Callable<Integer> {
       }
     }
     try (Store s = store.open(); DiskSource src = DiskSources.open(Path.of(from))) {
+      // Damage the store does not know of yet (a table block that fails its checksum is found only
+      // when read) would look present to the import: verify first, quarantining what it finds.
+      Verifier.Report found = new Verifier(s, Verifier.Options.full()).run();
+      if (found.quarantined() > 0) {
+        System.out.printf("repair: quarantined %d damaged blocks and pages first%n", found.quarantined());
+      }
       java.util.Set<io.cairn.id.ImageDigest> before = new java.util.HashSet<>(s.index().images());
       ImportResult r = new ImageImporter(s).importDisk(src, Optional.empty(), p -> { });
       boolean known = before.contains(r.digest());

@@ -97,6 +97,15 @@ final class ServeCommand implements Callable<Integer> {
       description = "Most overlays one user may have; creating another gets 409 OVERLAY_LIMIT (default: ${DEFAULT-VALUE}).")
   int maxOverlays;
 
+  @Option(names = "--prometheus", paramLabel = "URL", defaultValue = "${env:CAIRN_PROMETHEUS}",
+      description = "A Prometheus that scrapes this server; the dashboard (/ui/) then charts the last hour (env CAIRN_PROMETHEUS).")
+  java.net.URI prometheus;
+
+  @Option(names = "--host-timeout", paramLabel = "SECONDS", defaultValue = "${env:CAIRN_HOST_TIMEOUT:-60}",
+      description = "A VM host without a heartbeat for this long gets no new VMs (docs/deploy.md; env"
+          + " CAIRN_HOST_TIMEOUT; default: ${DEFAULT-VALUE}).")
+  int hostTimeoutSeconds;
+
   /**
    * Undertow and XNIO log their versions at INFO on every start; a person wants only our lines.
    * Held in a field because java.util.logging keeps loggers weakly and would forget the level.
@@ -154,6 +163,9 @@ final class ServeCommand implements Callable<Integer> {
     for (java.util.logging.Logger l : QUIET) {
       l.setLevel(java.util.logging.Level.WARNING);
     }
+    if (hostTimeoutSeconds < 1) {
+      throw new io.cairn.error.InvalidInputException("--host-timeout must be at least 1 second, got " + hostTimeoutSeconds);
+    }
     MemoryBudget budget = MemoryBudget.parse(memory);
     budget.heapWarning(Runtime.getRuntime().maxMemory()).ifPresent(System.err::println);
     if ((tlsCert == null) != (tlsKey == null)) {
@@ -170,7 +182,11 @@ final class ServeCommand implements Callable<Integer> {
           .diskCacheBytes(io.cairn.cli.Sizes.parse(diskCache)).anonymousRead(anonymousRead)
           .idleTimeout(Duration.ofSeconds(idleTimeout)).bodyMinRate(io.cairn.cli.Sizes.parse(bodyMinRate))
           .clientRequests(clientRequests).overlayLimits(overlayLimits());
+      b.hostTimeout(java.time.Duration.ofSeconds(hostTimeoutSeconds));
       tls.ifPresent(b::tls);
+      if (prometheus != null) {
+        b.prometheus(prometheus);
+      }
       if (adminWorkers != null) {
         b.adminWorkers(adminWorkers);
       }

@@ -38,7 +38,8 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     try (Store s = store.open()) {
       long t0 = System.nanoTime();
-      Verifier.Options options = new Verifier.Options(sample, (long) (rateMb * 1e6), !noQuarantine);
+      // A store opened read-only (disk full) is only checked: quarantining would be a write.
+      Verifier.Options options = new Verifier.Options(sample, (long) (rateMb * 1e6), !noQuarantine && !s.readOnly());
       Verifier.Report r = new Verifier(s, options).run();
       Optional<CopyCheck.Result> copies = CopyCheck.forVerify(DiskCache.dirIn(s.dataDir()), new Images(s), options,
           d -> { }); // no server runs: the next one finds the copy gone

@@ -107,6 +107,15 @@ public final class DiskCache implements AutoCloseable {
   private static final int ZEROS_BYTES = 1 << 20;
 
   private static FileChannel zeroFile(Path dir) throws IOException {
+    try {
+      return zeroFileIn(dir);
+    } catch (IOException e) {
+      // The store's disk is full (the store then opens read-only): the zeros can live anywhere.
+      return zeroFileIn(Path.of(System.getProperty("java.io.tmpdir")));
+    }
+  }
+
+  private static FileChannel zeroFileIn(Path dir) throws IOException {
     Path f = dir.resolve("zeros." + ProcessHandle.current().pid() + TMP_SUFFIX);
     FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.READ, StandardOpenOption.WRITE);

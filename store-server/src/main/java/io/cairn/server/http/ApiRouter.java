@@ -53,7 +53,7 @@ final class ApiRouter implements HttpHandler {
   static final String UNMATCHED = "unmatched";
 
   private final Map<String, Route> exact = new LinkedHashMap<>();
-  /** Paths outside /v1 (only {@code /metrics}, where Prometheus looks by default). */
+  /** Paths outside /v1: {@code /metrics}, where Prometheus looks by default, and the dashboard under {@code /ui}. */
   private final Map<String, Route> outside = new LinkedHashMap<>();
   private final Map<String, Route> prefixed = new LinkedHashMap<>();
   /** Prefixes whose parameter may contain '/' (it is an image name). */
@@ -105,6 +105,22 @@ final class ApiRouter implements HttpHandler {
   Route item(String collection, String param, String suffix) {
     return items.computeIfAbsent(collection, c -> new LinkedHashMap<>()).computeIfAbsent(suffix,
         x -> new Route("/v1/" + collection + "/{" + param + "}" + (x.isEmpty() ? "" : "/" + x)));
+  }
+
+  /** One method on one path shape, as the router serves it: what {@code /v1/openapi.json} is built from. */
+  record RouteEntry(String template, String method, Access access) {}
+
+  /** Every path shape and method this router serves, in registration order; a read-only copy. */
+  java.util.List<RouteEntry> table() {
+    java.util.List<RouteEntry> out = new java.util.ArrayList<>();
+    java.util.List<Route> all = new java.util.ArrayList<>(outside.values());
+    all.addAll(exact.values());
+    all.addAll(prefixed.values());
+    items.values().forEach(m -> all.addAll(m.values()));
+    for (Route r : all) {
+      r.methods.keySet().forEach(m -> out.add(new RouteEntry(r.template, m, r.access.get(m))));
+    }
+    return java.util.List.copyOf(out);
   }
 
   @Override

@@ -7,6 +7,7 @@ import static io.cairn.server.auth.Access.READ;
 import static io.cairn.server.auth.Access.USER;
 
 import io.cairn.server.auth.UserRegistry;
+import io.cairn.server.deploy.Deployments;
 import io.cairn.server.diskcache.DiskCache;
 import io.cairn.server.image.Images;
 import io.cairn.server.metrics.Metrics;
@@ -62,10 +63,12 @@ public final class CairnServer {
     Overlays overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()),
         b.overlayLimits);
+    Deployments deployments = Deployments.open(images, overlays, b.hostTimeout);
     streamer = new DiskStreamer(images);
     ApiRouter router = routes(images, overlays, diskCache, streamer, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics, limits,
-        BodyDeadline.wrapper(b.idleTimeout, b.bodyMinRate));
+        BodyDeadline.wrapper(b.idleTimeout, b.bodyMinRate), deployments);
+    dashboardRoutes(router, images, overlays, users, b.anonymousRead, b.prometheus);
     // BlockingHandler moves every request to a worker thread: RocksDB calls and stream writes
     // block, and a blocked IO thread would stall every connection it owns. The timeout handlers
     // bound each blocking read or write of a worker: a client that stops reading its response or
@@ -110,7 +113,7 @@ public final class CairnServer {
 
   static ApiRouter routes(Images images, Overlays overlays, DiskCache diskCache, DiskStreamer streamer, long maxBody,
       ServerCounters counters, Authenticator auth, Metrics metrics, ClientLimits limits,
-      ConduitWrapper<StreamSourceConduit> bodyDeadline) {
+      ConduitWrapper<StreamSourceConduit> bodyDeadline, Deployments deployments) {
     ApiRouter r = new ApiRouter(counters, auth, images.store().gcGuard(), metrics, limits, bodyDeadline);
     StatusEndpoints status = new StatusEndpoints(images, counters, diskCache);
     DiskEndpoint disk = new DiskEndpoint(images, counters, diskCache, streamer);
@@ -156,7 +159,40 @@ public final class CairnServer {
     r.item("overlays", "name", "resize").on("POST", USER, ov::resize);
     r.item("overlays", "name", "reset").on("POST", USER, ov::reset);
     r.item("overlays", "name", "snapshot").on("POST", USER, ov::snapshot);
+    DeployEndpoints dep = new DeployEndpoints(deployments); // docs/deploy.md
+    r.exact("profiles").on("GET", READ, (ex, p) -> dep.listProfiles(ex));
+    r.item("profiles", "name", "").on("GET", READ, dep::getProfile).on("PUT", PUBLISH, dep::putProfile)
+        .on("DELETE", PUBLISH, dep::deleteProfile);
+    r.item("profiles", "name", "versions").on("GET", READ, dep::versions);
+    r.exact("hosts").on("GET", ADMIN, (ex, p) -> dep.listHosts(ex));
+    r.item("hosts", "name", "").on("GET", ADMIN, dep::getHost).on("PUT", ADMIN, dep::registerHost)
+        .on("DELETE", ADMIN, dep::deleteHost);
+    r.item("hosts", "name", "heartbeat").on("POST", ADMIN, dep::heartbeat);
+    r.exact("deployments").on("GET", USER, (ex, p) -> dep.list(ex)).on("POST", USER, (ex, p) -> dep.create(ex));
+    r.item("deployments", "id", "").on("GET", USER, dep::get).on("DELETE", USER, dep::delete);
+    r.exact("vms/release").on("POST", USER, (ex, p) -> dep.release(ex));
     return r;
+  }
+
+  /** The web dashboard (docs/dashboard.md), the read-only endpoints it needs, and the OpenAPI document, built last from every route. */
+  static void dashboardRoutes(ApiRouter r, Images images, Overlays overlays, UserRegistry users, boolean anonymousRead,
+      Optional<java.net.URI> prometheus) {
+    io.cairn.server.ui.UiAssets ui = io.cairn.server.ui.UiAssets.load();
+    io.cairn.server.ui.PrometheusHistory history = new io.cairn.server.ui.PrometheusHistory(prometheus);
+    r.outside("ui").on("GET", PUBLIC, (ex, p) -> io.cairn.server.ui.UiAssets.redirect(ex));
+    for (String asset : io.cairn.server.ui.UiAssets.TYPES.keySet()) {
+      r.outside("ui/" + asset).on("GET", PUBLIC, (ex, p) -> ui.send(ex, asset));
+    }
+    r.outside("ui/config.json").on("GET", PUBLIC, (ex, p) -> Responses.json(ex, 200,
+        java.util.Map.of("anonymousRead", anonymousRead, "prometheus", history.configured())));
+    SharingEndpoint sharing = new SharingEndpoint(images);
+    r.exact("stats/sharing").on("GET", READ, (ex, p) -> sharing.get(ex));
+    r.exact("stats/history").on("GET", READ, (ex, p) -> Responses.json(ex, 200, history.fetch()));
+    UsersEndpoint usersEndpoint = new UsersEndpoint(users, overlays);
+    r.exact("users").on("GET", USER, (ex, p) -> usersEndpoint.list(ex));
+    OpenApiDocument[] openApi = new OpenApiDocument[1];
+    r.exact("openapi.json").on("GET", PUBLIC, (ex, p) -> openApi[0].send(ex));
+    openApi[0] = OpenApiDocument.build(r.table());
   }
 
   public static Builder builder(Store store) {
@@ -234,6 +270,7 @@ public final class CairnServer {
     private long diskCacheBytes = 8L << 30;
     private final UserRegistry users;
     private boolean anonymousRead;
+    private Optional<java.net.URI> prometheus = Optional.empty();
     private Optional<Metrics> metrics = Optional.empty();
     private Optional<ServerTls> tls = Optional.empty();
     private Duration idleTimeout = Duration.ofSeconds(30);
@@ -241,10 +278,17 @@ public final class CairnServer {
     private int clientRequests = 8;
     private java.util.OptionalInt adminWorkers = java.util.OptionalInt.empty();
     private io.cairn.server.overlay.OverlayLimits overlayLimits = io.cairn.server.overlay.OverlayLimits.DEFAULT;
+    private Duration hostTimeout = io.cairn.server.deploy.Hosts.DEFAULT_TIMEOUT;
 
     private Builder(Store store) {
       this.store = store;
       this.users = UserRegistry.open(store.dataDir());
+    }
+
+    /** A Prometheus that scrapes this server: the dashboard then shows meters over the last hour. */
+    public Builder prometheus(java.net.URI url) {
+      this.prometheus = Optional.of(url);
+      return this;
     }
 
     /** Lets requests without a token read templates (never overlays); off by default. */
@@ -355,6 +399,15 @@ public final class CairnServer {
         throw new IllegalArgumentException("admin workers must be 0 or more, got " + n);
       }
       this.adminWorkers = java.util.OptionalInt.of(n);
+      return this;
+    }
+
+    /** How long a VM host stays in placement after its last heartbeat (default 60 s; docs/deploy.md). */
+    public Builder hostTimeout(Duration d) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("host timeout must be positive, got " + d);
+      }
+      this.hostTimeout = d;
       return this;
     }
 

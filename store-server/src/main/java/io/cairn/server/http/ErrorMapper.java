@@ -46,11 +46,25 @@ final class ErrorMapper {
     if (t instanceof JsonProcessingException j) {
       return new Mapped(400, ErrorCode.INPUT_INVALID, "malformed JSON: " + j.getOriginalMessage(), null, Map.of());
     }
+    if (noSpace(t)) {
+      // A file outside RocksDB (an upload spool, the disk cache, a user record) hit a full disk.
+      return new Mapped(ErrorCode.STORAGE_FULL.httpStatus(), ErrorCode.STORAGE_FULL,
+          "the store's disk is full; free space, then retry", null, Map.of());
+    }
     if (t instanceof java.util.concurrent.RejectedExecutionException) {
       return new Mapped(503, ErrorCode.UNAVAILABLE, "the server is shutting down or overloaded", null, Map.of());
     }
     return new Mapped(500, ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName()
         + " (this is a bug in Cairn; the server log has the trace)", null, Map.of());
+  }
+
+  private static boolean noSpace(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IOException && String.valueOf(c.getMessage()).contains("No space left on device")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -25,12 +25,26 @@ final class StatusEndpoints {
     this.diskCache = diskCache;
   }
 
+  /**
+   * 200 while the store takes writes; 503 with {@code error} (STORAGE_FULL, UNAVAILABLE,
+   * BLOCK_CORRUPT) and {@code reason} while it cannot: a load balancer should send writes
+   * elsewhere, though reads may still work. {@code ?live=1} answers 200 with the same body
+   * whenever the server runs (liveness; clients read the block size from it).
+   */
   void health(HttpServerExchange ex) throws IOException {
+    boolean live = "1".equals(Requests.query(ex, "live"));
+    io.cairn.server.store.StoreHealth h = images.store().health();
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("status", "ok");
+    m.put("status", h.ok() ? "ok" : "unavailable");
+    h.code().ifPresent(c -> m.put("error", c.name()));
+    if (!h.ok()) {
+      m.put("reason", h.reason());
+    }
+    m.put("readOnly", images.store().readOnly());
     m.put("blockSize", images.store().blockSize().bytes());
     m.put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000);
-    Responses.json(ex, 200, m);
+    ex.getResponseHeaders().put(io.undertow.util.Headers.CACHE_CONTROL, "no-store");
+    Responses.json(ex, h.ok() || live ? 200 : 503, m);
   }
 
   void stats(HttpServerExchange ex) throws IOException {

@@ -58,6 +58,15 @@ public interface BlockStore {
    */
   void quarantine(BlockId id);
 
+  /**
+   * How many blocks this store has quarantined because a read failed the storage's own checksum
+   * (their bytes are lost, not wrong) since it was opened. A read of such a block throws {@link
+   * io.cairn.error.BlockCorruptException}, and the block counts as missing from then on.
+   */
+  default long unreadableQuarantined() {
+    return 0;
+  }
+
   /** A writer for new blocks. Not thread-safe; use one per thread. */
   BlockInserter newInserter(Durability durability);
 

@@ -123,6 +123,11 @@ final class GatedStores {
     }
 
     @Override
+    public long unreadableQuarantined() {
+      return d.unreadableQuarantined(); // a counter in Java: nothing native to guard
+    }
+
+    @Override
     public BlockInserter newInserter(Durability durability) {
       return new Inserter(in(gate, () -> d.newInserter(durability)), gate);
     }
@@ -369,6 +374,31 @@ final class GatedStores {
     @Override
     public List<Entry> list(Tag tag) {
       return in(gate, () -> d.list(tag));
+    }
+  }
+
+  static final class Records implements RecordStore {
+    private final RecordStore d;
+    private final StoreGate gate;
+
+    Records(RecordStore d, StoreGate gate) {
+      this.d = d;
+      this.gate = gate;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) {
+      return in(gate, () -> d.get(key));
+    }
+
+    @Override
+    public java.util.SortedMap<String, byte[]> scan(String prefix) {
+      return in(gate, () -> d.scan(prefix));
+    }
+
+    @Override
+    public void apply(java.util.Map<String, Optional<byte[]>> changes) {
+      run(gate, () -> d.apply(changes));
     }
   }
 }

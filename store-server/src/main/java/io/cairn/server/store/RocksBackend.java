@@ -94,8 +94,34 @@ final class RocksBackend implements AutoCloseable {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final StoreMemory memory;
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  /** The {@code rocksdb/} directory. */
+  final Path dir;
+  /** Opened with {@link RocksDB#openReadOnly}: every write is refused with STORAGE_FULL. */
+  final boolean readOnly;
+  /** Writes are refused while the disk has less free space than this (see {@link #checkWritable}). */
+  private final long minFreeBytes;
+  private final java.nio.file.FileStore disk;
+  /**
+   * Why RocksDB refuses writes, from the first write it failed with a storage error (disk full,
+   * damaged table file) until a probe write succeeds again. RocksDB recovers from running out of
+   * space by itself, polling every 5 s, once the disk has as much free as its largest write buffer
+   * (128 MiB) — measured with RocksDB 11.8; RocksJava has no {@code Resume()}. It never recovers
+   * from a damaged table file that compaction read: that needs a reopen.
+   */
+  private volatile String stoppedBy;
+  /** RocksDB's count of background errors when health last looked. */
+  private volatile long backgroundErrorsSeen;
+  private volatile long lastProbeNanos;
+  private static final byte[] PROBE_KEY = "health.probe".getBytes(StandardCharsets.US_ASCII);
 
   RocksBackend(Path dir, StoreMemory memory) {
+    this(dir, memory, false, 0);
+  }
+
+  RocksBackend(Path dir, StoreMemory memory, boolean readOnly, long minFreeBytes) {
+    this.dir = dir;
+    this.readOnly = readOnly;
+    this.minFreeBytes = minFreeBytes;
     // Two caches of uncompressed table blocks (by default 128 MiB in all; with 256 MiB a server
     // under -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
     // streaming gigabytes of data through it cannot evict the block_keys and index entries that
@@ -123,15 +149,28 @@ final class RocksBackend implements AutoCloseable {
     if (existingFamilies(dir).contains(LEGACY_BLOCKS)) {
       names.add(LEGACY_BLOCKS); // RocksDB opens a database only with all of its families
     }
+    // A damaged table file named by an earlier failure is salvaged before compaction may read it
+    // again (TableSalvage.resumePending turns compaction back on).
+    boolean holdCompactions = !readOnly && TableSalvage.hasRememberedDamage(dir.resolveSibling("salvage"));
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (String name : names) {
-      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), options(name, name.equals("block_data") ? dataCache : indexCache)));
+      ColumnFamilyOptions cfOptions = options(name, name.equals("block_data") ? dataCache : indexCache);
+      if (holdCompactions && name.equals("block_data")) {
+        cfOptions.setDisableAutoCompactions(true);
+      }
+      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
     }
     try {
-      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+      db = readOnly ? RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles)
+          : RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
       close();
       String msg = String.valueOf(e.getMessage());
+      if (isNoSpace(e)) {
+        // Opening for writing creates a new log and manifest; with the disk full it cannot.
+        throw new StoreException(ErrorCode.STORAGE_FULL, "cannot open store " + dir.getParent()
+            + " for writing: its disk is full (" + msg + ")", e);
+      }
       if (msg.contains("lock") || msg.contains("LOCK")) {
         throw new StoreException(ErrorCode.STORE_LOCKED, "store " + dir.getParent()
             + " is in use by another Cairn process (a server or an import); stop it, or talk to the"
@@ -152,6 +191,119 @@ final class RocksBackend implements AutoCloseable {
     signatures = handle("signatures");
     owners = handle("owners"); // older stores get it on open, empty: all their images are public
     legacyBlocks = names.contains(LEGACY_BLOCKS) ? handle(LEGACY_BLOCKS) : null;
+    try {
+      disk = java.nio.file.Files.getFileStore(dir);
+    } catch (java.io.IOException e) {
+      close();
+      throw new StoreException(ErrorCode.STORE_FORMAT, "cannot open store " + dir.getParent() + ": " + e, e);
+    }
+    backgroundErrorsSeen = backgroundErrors();
+  }
+
+  /**
+   * Refuses a write before RocksDB sees it when the disk is nearly full. A write that RocksDB
+   * itself fails for lack of space stops the whole database until it is reopened (see
+   * {@link #stoppedBy}); refusing early keeps the store writable again the moment space returns.
+   */
+  void checkWritable() {
+    if (readOnly) {
+      throw new StoreException(ErrorCode.STORAGE_FULL, "the store was opened read-only because its disk was full;"
+          + " writes are off until the server is restarted with free space");
+    }
+    long free = freeBytes();
+    if (free < minFreeBytes) {
+      throw new StoreException(ErrorCode.STORAGE_FULL, "the store's disk has " + free + " bytes free, less than the "
+          + minFreeBytes + " bytes kept in reserve; free space (or delete images and run gc), then retry");
+    }
+  }
+
+  /** Bytes the store's filesystem has free for this process now. */
+  long freeBytes() {
+    try {
+      return disk.getUsableSpace();
+    } catch (java.io.IOException e) {
+      return Long.MAX_VALUE; // cannot tell: let RocksDB try
+    }
+  }
+
+  long minFreeBytes() {
+    return minFreeBytes;
+  }
+
+  /** Why RocksDB refuses writes now, if it does. */
+  java.util.Optional<String> stoppedBy() {
+    if (readOnly) {
+      return java.util.Optional.empty();
+    }
+    long n = backgroundErrors();
+    if (n > backgroundErrorsSeen) {
+      backgroundErrorsSeen = n;
+      if (stoppedBy == null) {
+        stoppedBy = "RocksDB reported a background error (see the LOG file in " + dir + ")";
+      }
+    }
+    if (stoppedBy != null && System.nanoTime() - lastProbeNanos > 1_000_000_000L) {
+      lastProbeNanos = System.nanoTime();
+      // RocksDB may have recovered by itself (space came back): a tiny logged write tells. A
+      // background error that did not stop writes (a soft one) clears here too.
+      try (WriteBatch b = new WriteBatch()) {
+        b.put(meta, PROBE_KEY, EMPTY);
+        db.write(logged, b);
+        stoppedBy = null;
+      } catch (RocksDBException e) {
+        // still stopped
+      }
+    }
+    return java.util.Optional.ofNullable(stoppedBy);
+  }
+
+  private long backgroundErrors() {
+    try {
+      return db.getLongProperty("rocksdb.background-errors");
+    } catch (RocksDBException e) {
+      return 0;
+    }
+  }
+
+  static boolean isNoSpace(RocksDBException e) {
+    org.rocksdb.Status st = e.getStatus();
+    return (st != null && st.getSubCode() == org.rocksdb.Status.SubCode.NoSpace)
+        || String.valueOf(e.getMessage()).contains("No space left on device");
+  }
+
+  static boolean isCorruption(RocksDBException e) {
+    org.rocksdb.Status st = e.getStatus();
+    return st != null && st.getCode() == org.rocksdb.Status.Code.Corruption;
+  }
+
+  /**
+   * Remembers a failed write: RocksDB keeps refusing writes after it, so health must say so, and
+   * later writes answer 503 rather than 500. A checksum failure (compaction read a damaged table
+   * file) is also written down, so the next open salvages that file before compacting.
+   */
+  private StoreException failedWrite(String what, RocksDBException e) {
+    if (isCorruption(e)) {
+      TableSalvage.rememberDamage(dir.resolveSibling("salvage"), e);
+    }
+    boolean first = stoppedBy == null;
+    if (first) {
+      stoppedBy = "RocksDB stopped accepting writes after failing to " + what + ": " + e.getMessage()
+          + (isNoSpace(e) ? "; it resumes by itself within about 5 s once 128 MiB are free"
+              : "; restart the server (a damaged table file is then salvaged)");
+    }
+    if (isNoSpace(e) || first) {
+      return storageError(what, e);
+    }
+    return new StoreException(ErrorCode.UNAVAILABLE, stoppedBy, e);
+  }
+
+  /** Turns compaction of block data back on after {@link TableSalvage#resumePending} held it. */
+  void resumeCompactions() {
+    try {
+      db.setOptions(blockData, org.rocksdb.MutableColumnFamilyOptions.builder().setDisableAutoCompactions(false).build());
+    } catch (RocksDBException e) {
+      throw storageError("turn compaction back on", e);
+    }
   }
 
   private ColumnFamilyHandle handle(String name) {
@@ -238,19 +390,36 @@ final class RocksBackend implements AutoCloseable {
   }
 
   void write(WriteBatch batch, WriteOptions options) {
+    checkWritable();
     try {
       db.write(options, batch);
     } catch (RocksDBException e) {
-      throw storageError("write", e);
+      throw failedWrite("write", e);
+    }
+  }
+
+  /**
+   * Writes a batch that only deletes, skipping the free-space reserve: deleting images and running
+   * gc is how an operator frees space, and a deletion needs only a few bytes of log.
+   */
+  void writeDeletion(WriteBatch batch, WriteOptions options) {
+    if (readOnly) {
+      checkWritable();
+    }
+    try {
+      db.write(options, batch);
+    } catch (RocksDBException e) {
+      throw failedWrite("write", e);
     }
   }
 
   /** Writes every memtable to synced table files, all families at once (atomic flush). */
   void flushAll() {
+    checkWritable();
     try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
       db.flush(f, List.of(blockData, pages, images, tags, meta, blockKeys, overlays, profiles, quarantine, signatures));
     } catch (RocksDBException e) {
-      throw storageError("flush", e);
+      throw failedWrite("flush", e);
     }
   }
 
@@ -261,7 +430,7 @@ final class RocksBackend implements AutoCloseable {
         db.compactRange(h);
       }
     } catch (RocksDBException e) {
-      throw storageError("compact", e);
+      throw failedWrite("compact", e);
     }
   }
 
@@ -269,7 +438,7 @@ final class RocksBackend implements AutoCloseable {
     try {
       db.syncWal();
     } catch (RocksDBException e) {
-      throw storageError("sync the write-ahead log", e);
+      throw failedWrite("sync the write-ahead log", e);
     }
   }
 
@@ -294,6 +463,10 @@ final class RocksBackend implements AutoCloseable {
   }
 
   static StoreException storageError(String what, RocksDBException e) {
+    if (isNoSpace(e)) {
+      return new StoreException(ErrorCode.STORAGE_FULL, "the store's disk is full: failed to " + what + " ("
+          + e.getMessage() + "); free space, then retry", e);
+    }
     return new StoreException(ErrorCode.INTERNAL, "storage failed to " + what + ": " + e.getMessage(), e);
   }
 
@@ -304,7 +477,9 @@ final class RocksBackend implements AutoCloseable {
     }
     if (db != null) {
       try {
-        db.syncWal();
+        if (!readOnly) {
+          db.syncWal();
+        }
       } catch (RocksDBException ignored) {
         // closing anyway; RocksDB replays the log on the next open
       }

@@ -17,14 +17,18 @@ final class RocksBlockInserter implements BlockInserter {
   private final List<BlockId> inBatch = new ArrayList<>(BATCH_BLOCKS);
   private WriteBatch batch = new WriteBatch();
   private final ByteBuffer seqKey = ByteBuffer.allocateDirect(8);
-  private final ByteBuffer value;
+  /** The bytes of the blocks in {@link #inBatch}, in order. */
+  private final ByteBuffer buffered;
+  /** {@value #BATCH_BLOCKS}, or fewer for blocks so large that 1,024 would buffer more than 8 MiB. */
+  private final int batchBlocks;
   private boolean unflushed;
 
   RocksBlockInserter(RocksBackend rocks, RocksBlockStore store, BlockStore.Durability durability) {
     this.rocks = rocks;
     this.store = store;
     this.durability = durability;
-    this.value = ByteBuffer.allocateDirect(store.blockSize().bytes());
+    this.batchBlocks = Math.max(1, Math.min(BATCH_BLOCKS, (8 << 20) / store.blockSize().bytes()));
+    this.buffered = ByteBuffer.allocateDirect(batchBlocks * store.blockSize().bytes());
   }
 
   @Override
@@ -42,22 +46,11 @@ final class RocksBlockInserter implements BlockInserter {
       }
       return false;
     }
-    int len = store.blockSize().bytes();
-    try {
-      long seq = store.allocateSeq();
-      // Through reused direct buffers: the batch copies the bytes once, with no array per block.
-      seqKey.clear();
-      seqKey.putLong(seq).flip();
-      value.clear();
-      value.put(data, off, len).flip();
-      batch.put(rocks.blockData, seqKey, value);
-      batch.put(rocks.blockKeys, id.toRaw(), Keys.blockKeyValue(System.currentTimeMillis(), seq));
-    } catch (RocksDBException e) {
-      store.pending.remove(id);
-      throw RocksBackend.storageError("buffer a block", e);
-    }
+    // Into a reused direct buffer: the batch copies the bytes once more, with no array per block.
+    // Sequence numbers are given out only when the batch is written (writeBatch).
+    buffered.put(data, off, store.blockSize().bytes());
     inBatch.add(id);
-    if (inBatch.size() >= BATCH_BLOCKS) {
+    if (inBatch.size() >= batchBlocks) {
       writeBatch();
     }
     return true;
@@ -67,18 +60,35 @@ final class RocksBlockInserter implements BlockInserter {
     if (inBatch.isEmpty()) {
       return;
     }
+    int len = store.blockSize().bytes();
     try {
-      // Counters ride in the same batch as the blocks: both land or neither does.
-      batch.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(inBatch.size()));
-      batch.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le((long) inBatch.size() * store.blockSize().bytes()));
-      rocks.write(batch, durability == BlockStore.Durability.BULK ? rocks.unlogged : rocks.logged);
+      // Numbers are taken and written under one lock, so every write holds a run of numbers above
+      // all earlier writes: a memtable flush then cuts the key space at one point, and no two
+      // level-0 table files of block data overlap. A damaged one can then be moved down and dropped
+      // without being read (TableSalvage); overlapping ones would have to be compacted, which reads it.
+      synchronized (store.writeOrder) {
+        long first = store.allocateSeqs(inBatch.size());
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < inBatch.size(); i++) {
+          seqKey.clear();
+          seqKey.putLong(first + i).flip();
+          ByteBuffer value = buffered.duplicate();
+          value.position(i * len).limit((i + 1) * len);
+          batch.put(rocks.blockData, seqKey, value);
+          batch.put(rocks.blockKeys, inBatch.get(i).toRaw(), Keys.blockKeyValue(now, first + i));
+        }
+        // Counters ride in the same batch as the blocks: both land or neither does.
+        batch.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(inBatch.size()));
+        batch.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le((long) inBatch.size() * len));
+        rocks.write(batch, durability == BlockStore.Durability.BULK ? rocks.unlogged : rocks.logged);
+      }
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("write blocks", e);
     } finally {
       store.pending.removeAll(inBatch);
       inBatch.clear();
+      buffered.clear();
       batch.clear(); // keeps its buffer: the next 1,024 blocks need the same 4 MiB
-
     }
     unflushed = true;
   }

@@ -60,10 +60,14 @@ final class RocksBlockStore implements BlockStore {
    */
   private final AtomicLong nextSeq;
 
+  private final TableSalvage salvage;
+
   RocksBlockStore(RocksBackend rocks, BlockSize blockSize, GcGuard guard) {
     this.rocks = rocks;
     this.blockSize = blockSize;
     this.guard = guard;
+    this.salvage = new TableSalvage(rocks, blockSize);
+    salvage.resumePending();
     try (RocksIterator it = rocks.db.newIterator(rocks.blockData)) {
       it.seekToLast();
       this.nextSeq = new AtomicLong(it.isValid() ? Keys.seqFromKey(it.key()) + 1 : 1);
@@ -207,7 +211,11 @@ final class RocksBlockStore implements BlockStore {
           it.seek(Keys.seqKey(seq));
         }
         at = seq;
-        if (!it.isValid() || it.key(keyBuf) != 8 || Keys.seqFromKey(keyBuf) != seq) {
+        if (!it.isValid()) {
+          checkStatus(it, seq, idOf.apply(i));
+          return i;
+        }
+        if (it.key(keyBuf) != 8 || Keys.seqFromKey(keyBuf) != seq) {
           return i;
         }
         int got = it.value(dst, to, bs);
@@ -226,9 +234,51 @@ final class RocksBlockStore implements BlockStore {
     return -1;
   }
 
+  /**
+   * An iterator stopped: at the end of the data, or at a table block that failed RocksDB's
+   * checksum. The latter is damage, not absence: the file is salvaged (its unreadable blocks
+   * quarantined) and the read fails with BLOCK_CORRUPT.
+   */
+  private void checkStatus(RocksIterator it, long seq, BlockId id) {
+    try {
+      it.status();
+    } catch (RocksDBException e) {
+      if (!RocksBackend.isCorruption(e)) {
+        throw RocksBackend.storageError("read blocks", e);
+      }
+      try {
+        salvage.onCorruption(e, seq);
+      } catch (RuntimeException x) {
+        // disk full or read-only: the block stays unreadable and is reported as such below
+      }
+      throw unreadable(id, e);
+    }
+  }
+
+  private static BlockCorruptException unreadable(BlockId id, RocksDBException e) {
+    return BlockCorruptException.reported(ErrorCode.BLOCK_CORRUPT, id, BlockId.ZERO, "block " + id.toHex()
+        + " is unreadable: its table block failed RocksDB's checksum (" + e.getMessage() + "); it was quarantined:"
+        + " push or repair an image that contains it to heal the store");
+  }
+
+  /** Salvages damaged table files; health asks it whether one is still live. */
+  TableSalvage salvage() {
+    return salvage;
+  }
+
+  @Override
+  public long unreadableQuarantined() {
+    return salvage.quarantinedCount();
+  }
+
   /** The error for a block whose bytes are not in the store: quarantined by verify, or unknown. */
   private RuntimeException missing(BlockId id) {
     byte[] bad = rocks.get(rocks.quarantine, Keys.quarantine('b', id));
+    if (bad != null && bad.length == 0) {
+      return BlockCorruptException.reported(ErrorCode.BLOCK_CORRUPT, id, BlockId.ZERO, "block " + id.toHex()
+          + " was quarantined: its table block failed RocksDB's checksum, so its bytes are lost; push or repair an"
+          + " image that contains it to heal the store");
+    }
     if (bad != null) {
       return new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, id, BlockHasher.hashBlock(bad, 0, bad.length),
           "was quarantined by verify: its bytes hash to something else; re-publish an image that contains it"
@@ -240,6 +290,14 @@ final class RocksBlockStore implements BlockStore {
   /** The next unused sequence number. */
   long allocateSeq() {
     return nextSeq.getAndIncrement();
+  }
+
+  /** Held from taking a run of sequence numbers until its batch is written (see RocksBlockInserter). */
+  final Object writeOrder = new Object();
+
+  /** The first of {@code n} consecutive unused sequence numbers. */
+  long allocateSeqs(int n) {
+    return nextSeq.getAndAdd(n);
   }
 
   @Override
@@ -315,7 +373,7 @@ final class RocksBlockStore implements BlockStore {
         // batch as the blocks they count.
         b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-n));
         b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) n * blockSize.bytes()));
-        rocks.write(b, rocks.logged);
+        rocks.writeDeletion(b, rocks.logged);
       }
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete blocks", e);

@@ -78,7 +78,7 @@ final class RocksIndexStore implements IndexStore {
       for (PageId id : ids) {
         b.delete(rocks.pages, id.toRaw());
       }
-      rocks.write(b, rocks.logged);
+      rocks.writeDeletion(b, rocks.logged);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete index pages", e);
     }
@@ -90,7 +90,7 @@ final class RocksIndexStore implements IndexStore {
       b.delete(rocks.images, digest.toRaw());
       // With the root: owner records of a deleted version must not make a later push of it private.
       b.deleteRange(rocks.owners, ownerKey(digest, new byte[0]), ownersEnd(digest));
-      rocks.write(b, rocks.synced);
+      rocks.writeDeletion(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete an image", e);
     }
@@ -269,7 +269,7 @@ final class RocksIndexStore implements IndexStore {
       b.delete(rocks.tags, Keys.tag(tag));
       // Signatures vouch for a digest under this tag; a tag made again later starts unsigned.
       b.deleteRange(rocks.signatures, Keys.signaturePrefix(tag), Keys.signaturePrefixEnd(tag));
-      rocks.write(b, rocks.synced);
+      rocks.writeDeletion(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete a tag", e);
     }

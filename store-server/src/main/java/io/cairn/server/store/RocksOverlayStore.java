@@ -110,7 +110,7 @@ final class RocksOverlayStore implements OverlayStore {
     try (WriteBatch b = new WriteBatch()) {
       b.delete(rocks.overlays, Keys.overlay(overlay.owner(), overlay.name()));
       b.deleteRange(rocks.profiles, Keys.profile(overlay.id(), 0), Keys.profile(overlay.id() + 1, 0));
-      rocks.write(b, rocks.synced);
+      rocks.writeDeletion(b, rocks.synced);
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("delete an overlay", e);
     }

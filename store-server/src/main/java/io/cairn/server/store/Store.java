@@ -21,6 +21,7 @@ public final class Store implements AutoCloseable {
   private final RocksIndexStore index;
   private final RocksOverlayStore overlays;
   private final RocksSignatureStore signatures;
+  private final RecordStore records;
   private final GcGuard guard = new GcGuard();
   /** Every call through the accessors below passes it, so {@link #close()} never frees RocksDB under a reader. */
   private final StoreGate gate = new StoreGate();
@@ -42,6 +43,7 @@ public final class Store implements AutoCloseable {
     this.gatedIndex = new GatedStores.Index(index, gate);
     this.gatedOverlays = new GatedStores.Overlays(overlays, gate);
     this.gatedSignatures = new GatedStores.Signatures(signatures, gate);
+    this.records = new GatedStores.Records(new RocksRecordStore(rocks), gate);
   }
 
   /**
@@ -49,11 +51,43 @@ public final class Store implements AutoCloseable {
    * directory holds none. Asking for a block size other than the store's is refused.
    */
   public static Store open(Path dataDir, Optional<BlockSize> blockSize) {
-    return open(dataDir, blockSize, StoreMemory.DEFAULT);
+    return open(dataDir, blockSize, OpenOptions.defaults());
   }
 
   /** As {@link #open(Path, Optional)}, with RocksDB's caches and memtables sized by {@code memory}. */
   public static Store open(Path dataDir, Optional<BlockSize> blockSize, StoreMemory memory) {
+    return open(dataDir, blockSize, new OpenOptions(OpenOptions.DEFAULT_MIN_FREE, false, memory));
+  }
+
+  /**
+   * How a store is opened: the free space writes leave on its disk, whether read-only, and the
+   * memory RocksDB may use.
+   */
+  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
+    /**
+     * Free space writes leave on the store's disk by default: one memtable flush of block data
+     * (128 MiB) plus room for compaction to finish, so RocksDB itself never runs out of space.
+     */
+    public static final long DEFAULT_MIN_FREE = 256L << 20;
+
+    public static OpenOptions defaults() {
+      return new OpenOptions(DEFAULT_MIN_FREE, false, StoreMemory.DEFAULT);
+    }
+  }
+
+  /**
+   * Opens the store as {@link #open(Path, Optional)} does; with {@code options.readOnly()} the store
+   * must exist, nothing on disk changes, and every write fails with {@link ErrorCode#STORAGE_FULL}.
+   */
+  public static Store open(Path dataDir, Optional<BlockSize> blockSize, OpenOptions options) {
+    if (options.readOnly()) {
+      StoreHeader header = StoreHeader.read(dataDir);
+      if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
+        throw new StoreException(ErrorCode.STORE_FORMAT, "store " + dataDir + " needs a format upgrade, which"
+            + " cannot run read-only");
+      }
+      return new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), true, 0));
+    }
     try {
       if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
         throw new StoreException(ErrorCode.STORE_FORMAT, dataDir + " is a file, not a Cairn data directory;"
@@ -76,7 +110,8 @@ public final class Store implements AutoCloseable {
         header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
-      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), memory));
+      Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), false,
+          options.minFreeBytes()));
       if (header.formatVersion() < StoreHeader.FORMAT_VERSION) {
         store = store.upgrade();
       }
@@ -140,9 +175,54 @@ public final class Store implements AutoCloseable {
     return blocks;
   }
 
+  /** Small durable records (VM profiles, hosts, deployments); see {@link RecordStore}. */
+  public RecordStore records() {
+    return records;
+  }
+
   /** Coordinates garbage collection with writers in this process. */
   public GcGuard gcGuard() {
     return guard;
+  }
+
+  /** True when the store was opened read-only (its disk was full): every write fails with STORAGE_FULL. */
+  public boolean readOnly() {
+    return rocks.readOnly;
+  }
+
+  /**
+   * Whether the store can take writes now and, if not, why: opened read-only, too little free
+   * space, RocksDB stopped after a failed write, or a damaged table file that is still live.
+   */
+  public StoreHealth health() {
+    gate.enter();
+    try {
+      return healthNow();
+    } finally {
+      gate.exit();
+    }
+  }
+
+  private StoreHealth healthNow() {
+    if (rocks.readOnly) {
+      return StoreHealth.problem(ErrorCode.STORAGE_FULL, "the store was opened read-only because its disk was full;"
+          + " reads work, writes are off until the server is restarted with free space");
+    }
+    Optional<String> stopped = rocks.stoppedBy();
+    if (stopped.isPresent()) {
+      boolean full = stopped.get().contains("No space left") || stopped.get().contains("NoSpace");
+      return StoreHealth.problem(full ? ErrorCode.STORAGE_FULL : ErrorCode.UNAVAILABLE, stopped.get());
+    }
+    long free = rocks.freeBytes();
+    if (free < rocks.minFreeBytes()) {
+      return StoreHealth.problem(ErrorCode.STORAGE_FULL, "the store's disk has " + free + " bytes free, less than the "
+          + rocks.minFreeBytes() + " bytes kept in reserve: writes are refused until space is freed");
+    }
+    Optional<String> damage = blocks.salvage().unremoved();
+    if (damage.isPresent()) {
+      return StoreHealth.problem(ErrorCode.BLOCK_CORRUPT, damage.get());
+    }
+    return StoreHealth.OK;
   }
 
   /** Compacts every column family, so deleted data leaves the disk; for after garbage collection. */

@@ -123,8 +123,7 @@ public final class Verifier {
         IndexPage pg = page.get();
         if (!pg.id().equals(pid)) {
           add(problems, Problem.Kind.PAGE_CORRUPT, pid.toHex(), "hashes to " + pg.id().toHex(), who);
-          if (options.quarantine()) {
-            store.index().quarantinePage(pid);
+          if (options.quarantine() && tryQuarantine(() -> store.index().quarantinePage(pid))) {
             quarantined++;
           }
           continue;
@@ -183,24 +182,43 @@ public final class Verifier {
     if (limiter != null) {
       throttle(buf.length);
     }
+    long unreadableBefore = store.blocks().unreadableQuarantined();
     try {
       store.blocks().read(List.of(id), buf, 0);
     } catch (io.cairn.error.BlockUnknownException e) {
       add(problems, Problem.Kind.BLOCK_MISSING, key, where, who);
       return 0;
     } catch (io.cairn.error.BlockCorruptException e) {
+      // A read that failed the storage checksum quarantines every unreadable block of its table
+      // file at once (there are no bytes to keep aside); they are counted here, where it happened.
+      quarantined += (int) (store.blocks().unreadableQuarantined() - unreadableBefore);
       add(problems, Problem.Kind.BLOCK_CORRUPT, key, e.getMessage(), who);
       return 0;
     }
     BlockId actual = BlockHasher.hashBlock(buf, 0, buf.length);
     if (!actual.equals(id)) {
       add(problems, Problem.Kind.BLOCK_CORRUPT, key, "hashes to " + actual.toHex(), who);
-      if (options.quarantine()) {
-        store.blocks().quarantine(id);
+      if (options.quarantine() && tryQuarantine(() -> store.blocks().quarantine(id))) {
         quarantined++;
       }
     }
     return buf.length;
+  }
+
+  /**
+   * Quarantines unless the store cannot take writes (read-only, disk full): the damage is still
+   * reported, and the next verify with free space quarantines it.
+   */
+  private static boolean tryQuarantine(Runnable quarantine) {
+    try {
+      quarantine.run();
+      return true;
+    } catch (io.cairn.error.StoreException e) {
+      if (e.code() != io.cairn.error.ErrorCode.STORAGE_FULL) {
+        throw e;
+      }
+      return false;
+    }
   }
 
   /**

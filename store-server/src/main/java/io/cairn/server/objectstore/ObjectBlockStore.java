@@ -1,0 +1,263 @@
+package io.cairn.server.objectstore;
+
+import io.cairn.block.BlockSize;
+import io.cairn.error.BlockCorruptException;
+import io.cairn.error.BlockUnknownException;
+import io.cairn.error.ErrorCode;
+import io.cairn.id.BlockId;
+import io.cairn.id.Sha256Id;
+import io.cairn.server.objects.ObjectStore;
+import io.cairn.server.pack.PackIndex;
+import io.cairn.server.pack.PackReader;
+import io.cairn.server.pack.PackWriter;
+import io.cairn.server.store.BlockInserter;
+import io.cairn.server.store.BlockStore;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * {@link BlockStore} over packs in a bucket. Blocks travel in packs ({@code packs/<sha256>}, written
+ * by {@link ObjectBlockInserter} once a pack holds its target size or on flush); the location of
+ * every block is kept in memory ({@link PackedIds}, rebuilt on open from each pack's tail) and
+ * refreshed from the bucket when a lookup misses, so blocks another server stored are found. Reads
+ * fetch frames by ranged GETs and re-hash every block ({@link PackReader}). Deletion and quarantine
+ * cannot touch an immutable pack: they append records to the {@link MutationLog}, and the blocks
+ * read as absent on every server that has polled it (repack, which reclaims the space, is future
+ * work). Touch times are kept per process, as {@link io.cairn.server.store.IndexStore} keeps page
+ * touches: the grace window of a collection starts over after a restart.
+ */
+public final class ObjectBlockStore implements BlockStore {
+  /** Where a block is: its pack's index and its entry there. */
+  record Loc(PackIndex pack, PackIndex.Entry entry) {}
+
+  private final ObjectStore store;
+  private final BlockSize blockSize;
+  private final PackWriter.Options packOptions;
+  private final MutationLog log;
+  private final PackReader reader;
+  final PackedIds<BlockId, Loc> ids;
+  /** Ids some inserter is packing now: concurrent inserters store each block once. */
+  final Set<BlockId> pending = ConcurrentHashMap.newKeySet();
+  private final Map<BlockId, Long> touches = new ConcurrentHashMap<>();
+
+  ObjectBlockStore(ObjectStore store, BlockSize blockSize, PackWriter.Options packOptions, MutationLog log,
+      Runnable pollLog) {
+    this.store = store;
+    this.blockSize = blockSize;
+    this.packOptions = packOptions;
+    this.log = log;
+    this.reader = new PackReader(store);
+    this.ids = new PackedIds<>(store, ObjectKeys.PACKS, this::loadPack, pollLog);
+  }
+
+  private List<Map.Entry<BlockId, Loc>> loadPack(String key) {
+    PackIndex index = reader.readIndex(key);
+    if (!index.blockSize().equals(blockSize)) {
+      throw new io.cairn.error.StoreException(ErrorCode.STORE_FORMAT, "pack " + key + " holds "
+          + index.blockSize() + " blocks; this bucket's blocks are " + blockSize);
+    }
+    return entries(index);
+  }
+
+  static List<Map.Entry<BlockId, Loc>> entries(PackIndex index) {
+    List<Map.Entry<BlockId, Loc>> out = new ArrayList<>(index.entries().size());
+    for (PackIndex.Entry e : index.entries()) {
+      out.add(new AbstractMap.SimpleImmutableEntry<>(e.id(), new Loc(index, e)));
+    }
+    return out;
+  }
+
+  /** Records a pack an inserter has stored (its PUT returned); revives its ids the log had killed. */
+  void stored(PackIndex index) {
+    long now = System.currentTimeMillis();
+    List<BlockId> revived = ids.addStored(index.key(), entries(index));
+    if (!revived.isEmpty()) {
+      log.append(new MutationLog.Record(MutationLog.Kind.LIVE, index.key(), List.copyOf(revived), List.of()));
+    }
+    for (PackIndex.Entry e : index.entries()) {
+      touches.put(e.id(), now);
+      pending.remove(e.id());
+    }
+  }
+
+  PackWriter.Options packOptions() {
+    return packOptions;
+  }
+
+  ObjectStore objects() {
+    return store;
+  }
+
+  @Override
+  public BlockSize blockSize() {
+    return blockSize;
+  }
+
+  /** Known here without asking the bucket (the inserter's dedup check). */
+  boolean containsLocally(BlockId id) {
+    return id.isZero() || ids.isLive(id);
+  }
+
+  @Override
+  public boolean contains(BlockId id) {
+    if (containsLocally(id)) {
+      return true;
+    }
+    long gen = ids.generation();
+    ids.refresh(gen);
+    return ids.isLive(id);
+  }
+
+  @Override
+  public List<BlockId> findMissing(Collection<BlockId> wanted) {
+    long gen = ids.generation();
+    List<BlockId> missing = missingLocally(wanted);
+    if (missing.isEmpty()) {
+      return missing;
+    }
+    // Another server may have stored them: one LIST of the packs (plus new tails) before saying no.
+    ids.refresh(gen);
+    return missingLocally(missing);
+  }
+
+  private List<BlockId> missingLocally(Collection<BlockId> wanted) {
+    List<BlockId> out = new ArrayList<>();
+    for (BlockId id : new LinkedHashSet<>(wanted)) {
+      if (!id.isZero() && !ids.isLive(id)) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void read(List<BlockId> want, byte[] dst, int off) {
+    long gen = ids.generation();
+    Loc[] locs = locate(want);
+    if (Arrays.stream(locs).anyMatch(l -> l == null)) {
+      ids.refresh(gen);
+      locs = locate(want);
+    }
+    int bs = blockSize.bytes();
+    // Group by pack, keeping each block's position in the request.
+    Map<PackIndex, List<Integer>> byPack = new LinkedHashMap<>();
+    for (int i = 0; i < want.size(); i++) {
+      BlockId id = want.get(i);
+      if (id.isZero()) {
+        Arrays.fill(dst, off + i * bs, off + (i + 1) * bs, (byte) 0);
+      } else if (locs[i] == null) {
+        throw missing(id);
+      } else {
+        byPack.computeIfAbsent(locs[i].pack(), k -> new ArrayList<>()).add(i);
+      }
+    }
+    for (Map.Entry<PackIndex, List<Integer>> e : byPack.entrySet()) {
+      List<Integer> at = e.getValue();
+      List<PackIndex.Entry> entries = new ArrayList<>(at.size());
+      for (int i : at) {
+        entries.add(locs[i].entry());
+      }
+      byte[] tmp = new byte[at.size() * bs];
+      reader.read(e.getKey(), entries, tmp, 0);
+      for (int j = 0; j < at.size(); j++) {
+        System.arraycopy(tmp, j * bs, dst, off + at.get(j) * bs, bs);
+      }
+    }
+  }
+
+  private Loc[] locate(List<BlockId> want) {
+    Loc[] locs = new Loc[want.size()];
+    for (int i = 0; i < locs.length; i++) {
+      locs[i] = want.get(i).isZero() ? null : ids.get(want.get(i));
+    }
+    return locs;
+  }
+
+  private RuntimeException missing(BlockId id) {
+    return ids.quarantinedAs(id).<RuntimeException>map(actual -> new BlockCorruptException(ErrorCode.BLOCK_CORRUPT, id,
+        actual, "was quarantined by verify: its bytes hash to something else; re-publish an image that contains it"
+        + " (or cairn repair) to heal the store;")).orElseGet(() -> new BlockUnknownException(id));
+  }
+
+  @Override
+  public void touch(Collection<BlockId> touched) {
+    long now = System.currentTimeMillis();
+    for (BlockId id : touched) {
+      if (!id.isZero() && ids.isLive(id)) {
+        touches.put(id, now);
+      }
+    }
+  }
+
+  @Override
+  public long touchedMillis(BlockId id) {
+    if (!ids.isLive(id)) {
+      return -1;
+    }
+    return touches.getOrDefault(id, 0L);
+  }
+
+  @Override
+  public void forEachId(Consumer<BlockId> visitor) {
+    ids.forEachLive(visitor);
+  }
+
+  @Override
+  public int delete(Collection<BlockId> doomed) {
+    Map<String, List<Sha256Id>> byPack = new LinkedHashMap<>();
+    int n = 0;
+    for (BlockId id : new LinkedHashSet<>(doomed)) {
+      List<String> packs = id.isZero() ? List.of() : ids.livePacks(id);
+      if (!packs.isEmpty()) {
+        n++;
+        for (String p : packs) {
+          byPack.computeIfAbsent(p, k -> new ArrayList<>()).add(id);
+        }
+      }
+      touches.remove(id);
+    }
+    // One record per pack; the blocks are gone for this server when append returns, and for the
+    // others at their next refresh. The pack's bytes stay until a repack rewrites it.
+    byPack.forEach((pack, list) -> log.append(new MutationLog.Record(MutationLog.Kind.DEAD, pack, list, List.of())));
+    return n;
+  }
+
+  @Override
+  public void quarantine(BlockId id) {
+    Loc loc;
+    while ((loc = ids.get(id)) != null) { // every live copy: each record kills one
+      Sha256Id actual = id;
+      try {
+        reader.read(loc.pack(), List.of(loc.entry()), new byte[blockSize.bytes()], 0);
+      } catch (BlockCorruptException e) {
+        actual = e.actual();
+      }
+      log.append(new MutationLog.Record(MutationLog.Kind.QUARANTINED, loc.pack().key(), List.of(id), List.of(actual)));
+    }
+  }
+
+  @Override
+  public BlockInserter newInserter(Durability durability) {
+    return new ObjectBlockInserter(this);
+  }
+
+  @Override
+  public BlockStats stats() {
+    long n = ids.liveCount();
+    return new BlockStats(n, n * blockSize.bytes());
+  }
+
+  /** Packs known to this server. */
+  public int packCount() {
+    return ids.packCount();
+  }
+}
