@@ -1,6 +1,7 @@
 package io.cairn.cli;
 
 import io.cairn.error.CairnException;
+import io.cairn.error.InvalidInputException;
 import io.cairn.id.InvalidIdException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,6 +85,13 @@ public final class Cairn implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine(args.length > 0 ? args[0] : null).execute(args));
+    CommandLine cl = commandLine(args.length > 0 ? args[0] : null);
+    try {
+      io.cairn.cli.config.ServeConfig.install(cl, args, System.getenv()); // cairn.conf: defaults for serve's flags
+    } catch (InvalidInputException e) {
+      System.err.println("cairn: " + e.getMessage());
+      System.exit(2);
+    }
+    System.exit(cl.execute(args));
   }
 }

@@ -62,6 +62,7 @@ public final class Cli {
     pb.environment().remove("CAIRN_TRUST");
     pb.environment().remove("CAIRN_CA");
     pb.environment().remove("CAIRN_MEMORY");
+    pb.environment().remove("CAIRN_CONFIG");
     serverToken(args).ifPresent(t -> pb.environment().put("CAIRN_TOKEN", t));
     pb.environment().putAll(env);
     pb.redirectOutput(logDir.resolve(name + ".out").toFile());

@@ -39,9 +39,14 @@ public final class MemoryBudget {
     return new MemoryBudget(b);
   }
 
-  /** The budget a {@code cairn serve ARGS} command line asks for: {@code --memory}, else CAIRN_MEMORY, else 1G. */
+  /**
+   * The budget a {@code cairn serve ARGS} command line asks for: {@code --memory}, else CAIRN_MEMORY,
+   * else {@code memory} in the configuration file, else 1G (the precedence of every serve setting).
+   */
   public static MemoryBudget of(List<String> serveArgs, Map<String, String> env) {
-    String size = Optional.ofNullable(env.get("CAIRN_MEMORY")).filter(s -> !s.isBlank()).orElse(DEFAULT);
+    String size = Optional.ofNullable(env.get("CAIRN_MEMORY")).filter(s -> !s.isBlank())
+        .or(() -> io.cairn.cli.config.ConfigFile.forServe(serveArgs, env).flatMap(c -> c.value("memory")))
+        .orElse(DEFAULT);
     for (int i = 0; i < serveArgs.size(); i++) {
       String a = serveArgs.get(i);
       if (a.equals("--memory") && i + 1 < serveArgs.size()) {

@@ -28,6 +28,17 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void of_whenConfigFileSetsMemory_itIsBelowEnvironmentAndFlag(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path conf = java.nio.file.Files.writeString(dir.resolve("cairn.conf"), "port = 1\nmemory = \"2G\"\n");
+    assertEquals(2L << 30, MemoryBudget.of(List.of("--config", conf.toString()), Map.of()).totalBytes());
+    assertEquals(2L << 30, MemoryBudget.of(List.of(), Map.of("CAIRN_CONFIG", conf.toString())).totalBytes());
+    assertEquals(512L << 20, MemoryBudget.of(List.of("--config=" + conf), Map.of("CAIRN_MEMORY", "512M")).totalBytes());
+    assertEquals(768L << 20, MemoryBudget.of(List.of("--config", conf.toString(), "--memory", "768M"),
+        Map.of("CAIRN_MEMORY", "512M")).totalBytes());
+  }
+
+  @Test
   void parse_whenBelowTheMinimumOrMalformed_refuses() {
     assertTrue(assertThrows(InvalidInputException.class, () -> MemoryBudget.parse("100M")).getMessage()
         .contains("at least 256M"));
