@@ -251,8 +251,8 @@ final class ServeCommand implements Callable<Integer> {
       // Shown once: only its hash is kept. Without it nobody could create the first user remotely.
       System.out.println("cairn: the store had no users; created user 'admin' (role admin). Its token, shown only now:");
       System.out.println("cairn:   export CAIRN_TOKEN=" + firstAdmin.get());
-      System.out.println("cairn: add more users with: cairn user add NAME --role user|publisher|admin --data "
-          + store.dataDir());
+      System.out.println("cairn: add more users with: cairn user add NAME --role user|publisher|admin "
+          + store.locationFlags());
     }
     nbd.ifPresent(n -> System.out.println("cairn: serving NBD on nbd://" + hostPort(n.address(), nbdBind == null ? bind
         : nbdBind) + " (" + n.describe() + ")"));

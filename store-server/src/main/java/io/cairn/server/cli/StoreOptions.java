@@ -61,6 +61,12 @@ public final class StoreOptions {
     return bucketUrl == null ? data.toString() : bucketUrl;
   }
 
+  /** The flags that name this store again, for hints: {@code --data DIR} or the bucket's flags. */
+  public String locationFlags() {
+    return bucketUrl == null ? "--data " + data
+        : "--store " + bucketUrl + (s3Endpoint == null ? "" : " --s3-endpoint " + s3Endpoint);
+  }
+
   /**
    * Opens (or creates with the default block size) the store. When its disk is too full to open it
    * for writing, opens it read-only instead, so reads, verify and stats still work, and says so.
