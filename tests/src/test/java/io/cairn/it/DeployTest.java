@@ -463,8 +463,8 @@ class DeployTest {
     JsonNode ov = Http.json(call(users.get("dave"), "GET", "/v1/overlays/" + vm.name(), null));
     assertEquals(8L << 20, ov.path("size").asLong());
 
-    // Until the NBD export is merged, qemu-nbd stands in for it: same export name, TLS with the
-    // generated credentials directory. qemu then parses every generated option, opens the seed,
+    // qemu-nbd stands in for the server's NBD export here (DeployBootTest boots from the real one):
+    // same export name, TLS with the generated credentials directory. qemu then parses every generated option, opens the seed,
     // and attaches the disk over NBD with TLS; -S keeps the guest from running. The bridge NIC is
     // swapped for user networking, since the test has no bridge (the only change to the line).
     Path scratch = Files.copy(dir.resolve("base.raw"), dir.resolve("nbd-disk.raw"));

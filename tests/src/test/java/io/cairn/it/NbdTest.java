@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cairn.server.testing.TestDisks;
-import java.io.InputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,8 +20,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -58,9 +53,9 @@ class NbdTest {
   @BeforeAll
   static void start() throws Exception {
     certs = Files.createDirectories(dir.resolve("certs"));
-    makeCertificates();
+    GuestKit.makeCertificates(certs, "alice", "bob");
     data = dir.resolve("data");
-    rootImage = makeRootFs(dir.resolve("root.img"));
+    rootImage = GuestKit.makeRootFs(dir, dir.resolve("root.img"));
     Cli.Result r = Cli.run("import", rootImage.toString(), "--name", TEMPLATE, "--data", data.toString());
     assertEquals(0, r.exit(), r.toString());
     server = ServerProcess.start(data, dir.resolve("logs"), "--anonymous-read", "--nbd-port", "0",
@@ -71,7 +66,7 @@ class NbdTest {
     nbdPort = Integer.parseInt(m.group(1));
     alice = Overlays.addUser(data, "alice", "user");
     Overlays.addUser(data, "bob", "user");
-    https = HttpClient.newBuilder().sslContext(trustCa()).version(HttpClient.Version.HTTP_1_1)
+    https = HttpClient.newBuilder().sslContext(GuestKit.trustCa(certs)).version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10)).build();
     for (String name : new String[] {"w1", "vm", "crash"}) {
       HttpResponse<byte[]> c = http("POST", "/v1/overlays", alice,
@@ -192,23 +187,15 @@ class NbdTest {
     String qemu = Tools.require("qemu-system-x86_64");
     Tools.require("busybox");
     Tools.require("debugfs");
-    Path kernel = newest("/boot", "vmlinuz-");
-    Path initrd = makeInitramfs(kernel.getFileName().toString().substring("vmlinuz-".length()));
+    Path kernel = GuestKit.kernel();
+    Path initrd = GuestKit.makeInitramfs(dir, kernel);
     List<String> cmd = List.of(qemu, "-accel", "tcg", "-nographic", "-no-reboot", "-m", "256", "-nodefaults",
         "-serial", "stdio", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
         "-append", "console=ttyS0 panic=-1 quiet loglevel=3", "-object", tlsObject("alice"),
         "-blockdev", overlayOpts("vm", ",node-name=disk0"), "-device", "virtio-blk-pci,drive=disk0");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-    String out;
-    try (InputStream in = p.getInputStream()) {
-      if (!p.waitFor(90, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor();
-        throw new AssertionError("the VM did not power off within 90 s:\n" + new String(in.readAllBytes()));
-      }
-      out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    assertTrue(out.contains("CAIRN-GUEST-DONE"), out);
-    assertTrue(out.contains("template says: made on the host"), out);
+    String out = GuestKit.runVm(cmd, 90);
+    assertTrue(out.contains(GuestKit.DONE), out);
+    assertTrue(out.contains(GuestKit.TEMPLATE_SAYS), out);
     Path copy = dir.resolve("vm-overlay.img");
     Files.write(copy, http("GET", "/v1/overlays/vm/disk", alice, null).body());
     Cli.Result cat = Http.exec("debugfs", "-R", "cat /hello.txt", copy.toString());
@@ -343,110 +330,5 @@ class NbdTest {
       runs.add(e.path("start").asLong() + "+" + e.path("length").asLong() + ":" + e.path("data").asBoolean());
     }
     return runs;
-  }
-
-  /** A 48 MiB ext4 file system made with mkfs.ext4 -d: mostly holes, one file the guest reads. */
-  private static Path makeRootFs(Path img) throws Exception {
-    Path root = Files.createDirectories(dir.resolve("rootfs"));
-    Files.writeString(root.resolve("template.txt"), "made on the host\n");
-    Cli.Result r = Http.exec(Tools.require("mkfs.ext4"), "-q", "-F", "-b", "4096", "-d", root.toString(),
-        img.toString(), "48M");
-    assertEquals(0, r.exit(), r.out());
-    return img;
-  }
-
-  /**
-   * An initramfs of busybox-static and the modules Debian builds as modules (virtio, virtio_blk,
-   * ext4 and what it needs); its init mounts the NBD disk, writes a file, syncs and powers off.
-   */
-  private static Path makeInitramfs(String kernelVersion) throws Exception {
-    Path root = Files.createDirectories(dir.resolve("initramfs"));
-    Files.createDirectories(root.resolve("bin"));
-    Files.createDirectories(root.resolve("lib"));
-    Files.copy(Path.of(Tools.require("busybox")), root.resolve("bin/busybox"));
-    Path mods = Path.of("/lib/modules", kernelVersion, "kernel");
-    String[] modules = {"drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_modern_dev",
-        "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
-        "crypto/crc32c_generic", "lib/crc16", "fs/mbcache", "fs/jbd2/jbd2", "fs/ext4/ext4"};
-    StringBuilder insmod = new StringBuilder();
-    for (String m : modules) {
-      Path ko = mods.resolve(m + ".ko");
-      if (Files.exists(ko)) { // some are built in on other kernels
-        String name = ko.getFileName().toString();
-        Files.copy(ko, root.resolve("lib/" + name));
-        insmod.append("$B insmod /lib/").append(name).append('\n');
-      }
-    }
-    Path init = root.resolve("init");
-    Files.writeString(init, "#!/bin/busybox sh\n"
-        + "B=/bin/busybox\n"
-        + "$B mkdir -p /proc /sys /dev /mnt\n"
-        + "$B mount -t proc proc /proc\n"
-        + "$B mount -t devtmpfs dev /dev\n"
-        + insmod
-        + "i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i+1)); done\n"
-        + "$B mount -t ext4 /dev/vda /mnt && echo \"template says: $($B cat /mnt/template.txt)\"\n"
-        + "echo 'hello from the guest' > /mnt/hello.txt\n"
-        + "$B sync\n"
-        + "$B umount /mnt && echo CAIRN-GUEST-DONE\n"
-        + "$B poweroff -f\n");
-    init.toFile().setExecutable(true);
-    Path cpio = dir.resolve("initrd.cpio");
-    Cli.Result r = Http.exec(Tools.require("busybox"), "sh", "-c",
-        "cd " + root + " && busybox find . | busybox cpio -o -H newc > " + cpio);
-    assertEquals(0, r.exit(), r.out());
-    return cpio;
-  }
-
-  private static Path newest(String dirName, String prefix) throws Exception {
-    try (var s = Files.list(Path.of(dirName))) {
-      return s.filter(p -> p.getFileName().toString().startsWith(prefix)).max(Path::compareTo)
-          .orElseThrow(() -> new AssertionError("no " + prefix + "* in " + dirName
-              + " (apt-get install linux-image-amd64, or run .ci/run)"));
-    }
-  }
-
-  /** CA, server certificate for 127.0.0.1, and client certificates (CN alice, bob) in qemu's layout. */
-  private static void makeCertificates() throws Exception {
-    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
-        "-out", "ca.pem", "-days", "2", "-subj", "/CN=Cairn NBD Test CA");
-    issue("server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    for (String user : new String[] {"alice", "bob"}) {
-      issue(user, "/CN=" + user, "extendedKeyUsage=clientAuth\n");
-      Path d = Files.createDirectories(certs.resolve(user));
-      Files.copy(certs.resolve("ca.pem"), d.resolve("ca-cert.pem"));
-      Files.copy(certs.resolve(user + ".pem"), d.resolve("client-cert.pem"));
-      Files.copy(certs.resolve(user + ".key"), d.resolve("client-key.pem"));
-    }
-  }
-
-  private static void issue(String name, String subject, String ext) throws Exception {
-    Files.writeString(certs.resolve(name + ".ext"), ext);
-    ssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-        name + ".key", "-out", name + ".csr", "-subj", subject);
-    ssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1",
-        "-extfile", name + ".ext", "-out", name + ".pem");
-  }
-
-  private static void ssl(String... args) throws Exception {
-    List<String> c = new ArrayList<>(List.of(Tools.require("openssl")));
-    c.addAll(List.of(args));
-    Process p = new ProcessBuilder(c).directory(certs.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), "openssl " + String.join(" ", args) + ":\n" + out);
-  }
-
-  private static SSLContext trustCa() throws Exception {
-    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-    ks.load(null, null);
-    try (InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
-      ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    SSLContext c = SSLContext.getInstance("TLS");
-    c.init(null, tmf.getTrustManagers(), null);
-    return c;
   }
 }

@@ -36,10 +36,10 @@ final class DeployCommand implements Callable<Integer> {
   @Option(names = "--name-prefix", paramLabel = "PREFIX", description = "VM names are PREFIX and a number (default: PROFILE-).")
   String prefix;
 
-  @Option(names = "--nbd-host", paramLabel = "HOST", description = "NBD server hosts connect to (default: the server's host name).")
+  @Option(names = "--nbd-host", paramLabel = "HOST", description = "NBD server hosts connect to (default: the server's --nbd-bind address, else its host name).")
   String nbdHost;
 
-  @Option(names = "--nbd-port", paramLabel = "PORT", description = "NBD port (default: 10809).")
+  @Option(names = "--nbd-port", paramLabel = "PORT", description = "NBD port (default: the server's --nbd-port, else 10809).")
   Integer nbdPort;
 
   @Option(names = "--tls-dir", paramLabel = "DIR", description = "qemu's x509 client credentials on the hosts (default: /etc/pki/qemu).")

@@ -219,6 +219,7 @@ final class ServeCommand implements Callable<Integer> {
       s.close();
       throw e;
     }
+    nbd.ifPresent(n -> server.nbdListener(n.address())); // the default NBD endpoint of deploys
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       long t0 = System.nanoTime();

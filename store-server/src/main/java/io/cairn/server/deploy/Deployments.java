@@ -67,6 +67,8 @@ public final class Deployments {
   private final Map<DeploymentId, DeployRecords.Stored> live = new TreeMap<>();
   /** Guarded by lock. Lease key ("name/web-1", "ip/bridge:br0/10.0.0.5", ...) → holder, committed or reserved. */
   private final Map<String, DeploymentId> leases = new HashMap<>();
+  /** Set once the server's NBD listener is up (it starts after HTTP, and port 0 is only known then). */
+  private volatile Optional<Target.Listener> nbdListener = Optional.empty();
 
   private Deployments(DeployRecords records, Images images, Overlays overlays, Duration hostTimeout) {
     this.records = records;
@@ -117,6 +119,15 @@ public final class Deployments {
       records.removePending(p.id());
       System.err.println("cairn: deploy " + p.id() + " was interrupted; deleted the " + deleted + " overlays it had made");
     }
+  }
+
+  /** Makes the server's own NBD listener the default target of deploys that name none. */
+  public void nbdListener(Target.Listener l) {
+    nbdListener = Optional.of(l);
+  }
+
+  public Optional<Target.Listener> nbdListener() {
+    return nbdListener;
   }
 
   public Profiles profiles() {

@@ -1,6 +1,8 @@
 package io.cairn.server.deploy;
 
 import io.cairn.deploy.FieldInvalidException;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
@@ -16,6 +18,25 @@ public record Target(String nbdHost, int nbdPort, String tlsDir, String seedDir)
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9a-fA-F:.]{2,45}\\]");
   /** Absolute paths without characters that would need quoting in XML, a qemu option or a shell. */
   private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9._/+-]{0,1023}");
+
+  /**
+   * The server's own NBD listener ({@code cairn serve --nbd-port}): its address, empty when it
+   * listens on every address (then the host the request was sent to is the best guess), and its port.
+   */
+  public record Listener(Optional<String> host, int port) {}
+
+  /**
+   * A target from what a request gave, the rest defaulted: host and port from the server's own NBD
+   * listener when it runs one, else the request's host and {@link #NBD_PORT}.
+   */
+  public static Target of(Optional<String> host, OptionalInt port, Optional<String> tlsDir, Optional<String> seedDir,
+      String requestHost, Optional<Listener> served) {
+    String h = host.filter(s -> !s.isEmpty())
+        .or(() -> served.flatMap(Listener::host)).orElse(requestHost);
+    int p = port.isPresent() ? port.getAsInt() : served.map(Listener::port).orElse(NBD_PORT);
+    return new Target(h, p, tlsDir.filter(s -> !s.isEmpty()).orElse(TLS_DIR),
+        seedDir.filter(s -> !s.isEmpty()).orElse(SEED_DIR));
+  }
 
   public Target {
     if (!HOST.matcher(nbdHost).matches()) {

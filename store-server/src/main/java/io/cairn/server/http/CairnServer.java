@@ -41,6 +41,7 @@ public final class CairnServer {
   private final Store store;
   private final Images images;
   private final Overlays overlays;
+  private final Deployments deployments;
 
   private CairnServer(Builder b) {
     store = b.store;
@@ -65,7 +66,7 @@ public final class CairnServer {
     overlays = new Overlays(images,
         owner -> users.find(owner).map(UserRegistry.UserInfo::quotaBytes).orElse(java.util.OptionalLong.empty()),
         b.overlayLimits);
-    Deployments deployments = Deployments.open(images, overlays, b.hostTimeout);
+    deployments = Deployments.open(images, overlays, b.hostTimeout);
     streamer = new DiskStreamer(images);
     ApiRouter router = routes(images, overlays, diskCache, streamer, b.maxBodyBytes, counters,
         new Authenticator(b.users, b.anonymousRead), metrics, limits,
@@ -217,6 +218,13 @@ public final class CairnServer {
 
   public Overlays overlays() {
     return overlays;
+  }
+
+  /** Deploys that name no NBD endpoint point at this one, the server's own listener (docs/deploy.md). */
+  public void nbdListener(InetSocketAddress a) {
+    String host = a.getAddress().isAnyLocalAddress() ? null : a.getHostString();
+    deployments.nbdListener(new io.cairn.server.deploy.Target.Listener(java.util.Optional.ofNullable(host)
+        .map(h -> h.indexOf(':') >= 0 ? "[" + h + "]" : h), a.getPort()));
   }
 
   /** Raw copies of image versions, which NBD reads with pread instead of walking the store. */

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -155,7 +156,7 @@ final class DeployEndpoints {
       }
     }
     Target t = target(ex, nbd.path("host").isTextual() ? nbd.path("host").asText() : null,
-        nbd.has("port") ? (int) integer(nbd, "nbd.", "port", 1, 65535) : Target.NBD_PORT,
+        nbd.has("port") ? OptionalInt.of((int) integer(nbd, "nbd.", "port", 1, 65535)) : OptionalInt.empty(),
         nbd.path("tlsDir").isTextual() ? nbd.path("tlsDir").asText() : null,
         body.path("seedDir").isTextual() ? body.path("seedDir").asText() : null);
     DeploymentInfo d = deploy.deploy(caller(ex).name(),
@@ -174,7 +175,8 @@ final class DeployEndpoints {
   /** {@code GET /v1/deployments/ID[?nbdHost=&nbdPort=&tlsDir=&seedDir=]}: with launch data. */
   void get(HttpServerExchange ex, String text) throws IOException {
     Principal p = caller(ex);
-    Target t = target(ex, Requests.query(ex, "nbdHost"), (int) Requests.queryLong(ex, "nbdPort", Target.NBD_PORT, 65535),
+    long port = Requests.queryLong(ex, "nbdPort", -1, 65535);
+    Target t = target(ex, Requests.query(ex, "nbdHost"), port < 0 ? OptionalInt.empty() : OptionalInt.of((int) port),
         Requests.query(ex, "tlsDir"), Requests.query(ex, "seedDir"));
     Responses.json(ex, 200, deploy.get(p.name(), p.isAdmin(), DeploymentId.of(text), t).toJson());
   }
@@ -212,10 +214,9 @@ final class DeployEndpoints {
     Responses.json(ex, 200, m);
   }
 
-  private static Target target(HttpServerExchange ex, String host, int port, String tlsDir, String seedDir) {
-    String h = host == null || host.isEmpty() ? ex.getHostName() : host;
-    return new Target(h, port, tlsDir == null || tlsDir.isEmpty() ? Target.TLS_DIR : tlsDir,
-        seedDir == null || seedDir.isEmpty() ? Target.SEED_DIR : seedDir);
+  private Target target(HttpServerExchange ex, String host, OptionalInt port, String tlsDir, String seedDir) {
+    return Target.of(Optional.ofNullable(host), port, Optional.ofNullable(tlsDir), Optional.ofNullable(seedDir),
+        ex.getHostName(), deploy.nbdListener());
   }
 
   private static boolean flag(HttpServerExchange ex, String name) {
