@@ -1,18 +1,11 @@
 package io.cairn.server.objectstore;
 
-import io.cairn.error.CairnException;
-import io.cairn.error.ErrorCode;
-import io.cairn.error.StoreException;
-import io.cairn.id.ImageDigest;
 import io.cairn.id.Tag;
 import io.cairn.server.objects.CasConflictException;
 import io.cairn.server.objects.CasRegister;
 import io.cairn.server.objects.ObjectStore;
 import io.cairn.server.store.SignatureStore;
 import io.cairn.sign.ImageSignature;
-import io.cairn.sign.VerifyingKey;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -27,8 +20,6 @@ import java.util.TreeSet;
  * race is retried (the last signature stored wins, as in the embedded store).
  */
 public final class ObjectSignatureStore implements SignatureStore {
-  private static final byte VERSION = 1;
-  private static final int FIXED = 1 + 32 + VerifyingKey.LENGTH + ImageSignature.LENGTH + 8;
   private static final int TRIES = 8;
 
   private final ObjectStore store;
@@ -44,7 +35,7 @@ public final class ObjectSignatureStore implements SignatureStore {
       CasRegister.Version v = reg.read();
       try {
         // The create-only PUT of the register's next entry is the point the signature is durable.
-        ObjectIndexStore.compactNow(reg, reg.compareAndSet(v, encode(s, System.currentTimeMillis())));
+        ObjectIndexStore.compactNow(reg, reg.compareAndSet(v, io.cairn.server.store.SignatureRecord.encode(s, System.currentTimeMillis())));
         return v.value().isEmpty();
       } catch (CasConflictException e) {
         if (i == TRIES) {
@@ -58,7 +49,7 @@ public final class ObjectSignatureStore implements SignatureStore {
   public List<Entry> list(Tag tag) {
     List<Entry> out = new ArrayList<>();
     for (String dir : keyDirs(tag)) {
-      new CasRegister(store, dir).read().value().ifPresent(v -> out.add(decode(v, tag)));
+      new CasRegister(store, dir).read().value().ifPresent(v -> out.add(io.cairn.server.store.SignatureRecord.decode(v, tag)));
     }
     out.sort(Comparator.comparing((Entry e) -> e.signature().keyId()));
     return out;
@@ -95,33 +86,5 @@ public final class ObjectSignatureStore implements SignatureStore {
       }
     });
     return new ArrayList<>(dirs);
-  }
-
-  static byte[] encode(ImageSignature s, long millis) {
-    byte[] tag = s.tag().toString().getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(FIXED + tag.length);
-    b.put(VERSION);
-    s.digest().copyRawTo(b);
-    b.put(s.key().toRaw()).put(s.signature()).putLong(millis).put(tag);
-    return b.array();
-  }
-
-  private static Entry decode(byte[] v, Tag keyTag) {
-    try {
-      if (v.length < FIXED || v[0] != VERSION) {
-        throw new IllegalArgumentException("length " + v.length + ", version " + (v.length > 0 ? v[0] : -1));
-      }
-      ByteBuffer b = ByteBuffer.wrap(v, 1, v.length - 1);
-      ImageDigest digest = ImageDigest.fromRaw(b);
-      byte[] key = new byte[VerifyingKey.LENGTH];
-      byte[] sig = new byte[ImageSignature.LENGTH];
-      b.get(key).get(sig);
-      long millis = b.getLong();
-      Tag tag = Tag.parse(new String(v, FIXED, v.length - FIXED, StandardCharsets.UTF_8));
-      return new Entry(ImageSignature.of(tag, digest, VerifyingKey.fromRaw(key), sig), millis);
-    } catch (IllegalArgumentException | CairnException e) {
-      throw new StoreException(ErrorCode.INTERNAL, "a stored signature of " + keyTag + " is damaged ("
-          + e.getMessage() + "); re-sign the tag with 'cairn sign'", e);
-    }
   }
 }

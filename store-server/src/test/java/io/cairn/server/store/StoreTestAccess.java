@@ -48,8 +48,8 @@ public final class StoreTestAccess {
       }
       if (relabel) {
         byte[] tag = to.toString().getBytes(StandardCharsets.UTF_8);
-        v = Arrays.copyOf(v, RocksSignatureStore.FIXED + tag.length);
-        System.arraycopy(tag, 0, v, RocksSignatureStore.FIXED, tag.length);
+        v = Arrays.copyOf(v, SignatureRecord.FIXED + tag.length);
+        System.arraycopy(tag, 0, v, SignatureRecord.FIXED, tag.length);
       }
       rocks.db.put(rocks.signatures, rocks.synced, Keys.signature(to, key), v);
     } catch (RocksDBException e) {
