@@ -56,7 +56,8 @@ class DeployCrashTest {
     Cli.Result r = Cli.run("import", TestDisks.random(dir.resolve("t.raw"), 1L << 20, 3).toString(), "--name", "t:1",
         "--data", data.toString());
     assertEquals(0, r.exit(), r.toString());
-    ServerProcess server = ServerProcess.start(data, dir.resolve("logs"));
+    // 1,003 VMs of one user: past the default --max-overlays (64), which would end the deploy early.
+    ServerProcess server = ServerProcess.start(data, dir.resolve("logs"), "--max-overlays", "2000");
     String admin = server.token();
     String alice = Overlays.addUser(data, "alice", "user");
     String host = "{\"cpus\": 4096, \"memoryBytes\": " + (1L << 44) + "}";
@@ -81,7 +82,7 @@ class DeployCrashTest {
     server.kill();
     big.join(30_000);
 
-    ServerProcess again = ServerProcess.start(data, dir.resolve("logs2"));
+    ServerProcess again = ServerProcess.start(data, dir.resolve("logs2"), "--max-overlays", "2000");
     try {
       Set<String> vms = deployedVms(again, alice);
       assertEquals(vms, overlays(again, alice), "overlays and recorded VMs differ after the crash");
