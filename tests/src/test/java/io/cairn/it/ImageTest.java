@@ -75,10 +75,10 @@ class ImageTest {
   @Test
   void rootfs_whenRunInChroot_servesHealth() throws Exception {
     Tools.require("unshare");
-    boolean root = "root".equals(System.getProperty("user.name"));
+    boolean asRoot = "root".equals(System.getProperty("user.name"));
     // Skipped visibly elsewhere; CI runs as root, so there the chroot check always runs.
-    assertTrue(root || !Tools.onCi(), "CI runs as root: the chroot check must run");
-    Assumptions.assumeTrue(root, "chroot needs root");
+    assertTrue(asRoot || !Tools.onCi(), "CI runs as root: the chroot check must run");
+    Assumptions.assumeTrue(asRoot, "chroot needs root");
     Path root = Files.createDirectories(dir.resolve("rootfs"));
     for (String l : layers) {
       Cli.Result x = Http.exec("bash", "-c", "tar xOf '" + image + "' '" + l + "' | tar xzf - --same-owner -C '" + root + "'");
