@@ -116,7 +116,10 @@ class ImageTest {
         assertEquals(10001, Files.getAttribute(f, "unix:uid"), f.toString());
       }
     } finally {
-      p.destroyForcibly(); // --kill-child takes the server with it
+      // Not --kill-child alone: chroot --userspec changes the user, which clears the death signal
+      // unshare set, so the server (PID 1 of its namespace) outlived the test. Killing it ends the namespace.
+      p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
       p.waitFor(30, TimeUnit.SECONDS);
     }
   }
