@@ -205,6 +205,34 @@ class HttpErrorsTest {
     }
   }
 
+  /**
+   * A request line naming a later version ("HTTP/3.0") is answered in HTTP/1.1 with the usual
+   * semantics, as RFC 9110 section 2.5 asks (a server answers in the highest version it conforms to
+   * whose major is not above the request's); it must never reach past authentication or change anything.
+   */
+  @Test
+  void requestLine_withLaterHttpVersion_isAnsweredAsHttp11() throws Exception {
+    for (String version : List.of("HTTP/3.0", "HTTP/1.2")) {
+      String anonymous = rawGet("/v1/tags/x:1", version, null);
+      assertTrue(anonymous.startsWith("HTTP/1.1 401 "), version + ": " + anonymous);
+      assertTrue(anonymous.contains("\"error\":\"UNAUTHORIZED\""), anonymous);
+      assertFalse(anonymous.contains(digest), anonymous);
+      String withToken = rawGet("/v1/tags/x:1", version, server.token());
+      assertTrue(withToken.startsWith("HTTP/1.1 200 "), version + ": " + withToken);
+      assertTrue(withToken.contains(digest), withToken);
+    }
+  }
+
+  static String rawGet(String path, String version, String token) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      String auth = token == null ? "" : "Authorization: Bearer " + token + "\r\n";
+      s.getOutputStream().write(("GET " + path + " " + version + "\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      s.setSoTimeout(20_000);
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
   /** Each of these was a 500 or a silent surprise; the overlay and the store stay as they were. */
   @Test
   void overlayWritesAndParameters_withBadInput_are4xxAndChangeNothing() throws Exception {
