@@ -50,9 +50,10 @@ final class RocksBackend implements AutoCloseable {
    * Block sequence number (u64 BE) → the block's bytes. Numbers are handed out in insertion order,
    * so an image's blocks sit next to each other in key order: a sequential read of a disk reads
    * whole table blocks of its own data, and new blocks append to the key space (compaction moves
-   * files instead of merging them).
+   * files instead of merging them). Replaced only while the store opens, by
+   * {@link #recreateBlockData} (a salvage that rebuilds the family).
    */
-  final ColumnFamilyHandle blockData;
+  volatile ColumnFamilyHandle blockData;
   /** Format 1's {@code blocks} family (id → bytes), or null once migrated. */
   ColumnFamilyHandle legacyBlocks;
   final ColumnFamilyHandle pages;
@@ -94,6 +95,8 @@ final class RocksBackend implements AutoCloseable {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final StoreMemory memory;
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  /** Block data's table cache, kept for a family made again by {@link #recreateBlockData}. */
+  private final LRUCache dataCache;
   /** The {@code rocksdb/} directory. */
   final Path dir;
   /** Opened with {@link RocksDB#openReadOnly}: every write is refused with STORAGE_FULL. */
@@ -126,7 +129,7 @@ final class RocksBackend implements AutoCloseable {
     // under -Xmx256m reached 570 MiB RSS after one download). Block data has its own, so a download
     // streaming gigabytes of data through it cannot evict the block_keys and index entries that
     // every read looks up first; large sequential reads bypass it altogether (streamOptions).
-    LRUCache dataCache = track(new LRUCache(memory.blockCacheBytes() / 2));
+    dataCache = track(new LRUCache(memory.blockCacheBytes() / 2));
     LRUCache indexCache = track(new LRUCache(memory.blockCacheBytes() / 2));
     this.memory = memory;
     DBOptions dbOptions = track(new DBOptions()
@@ -295,6 +298,36 @@ final class RocksBackend implements AutoCloseable {
       return storageError(what, e);
     }
     return new StoreException(ErrorCode.UNAVAILABLE, stoppedBy, e);
+  }
+
+  /**
+   * Drops the block data family, with every table file in it, without reading any of them, and
+   * makes it again, empty, with its usual options (compaction on). Only while the store opens:
+   * nothing else may hold the old handle. A crash after the drop leaves no family, and the next
+   * open makes it empty (create_missing_column_families); {@link TableSalvage} then ingests its copy.
+   */
+  void recreateBlockData() {
+    try {
+      db.dropColumnFamily(blockData);
+      handles.remove(blockData);
+      blockData.close();
+      ColumnFamilyHandle fresh = db.createColumnFamily(new ColumnFamilyDescriptor(
+          "block_data".getBytes(StandardCharsets.US_ASCII), options("block_data", dataCache)));
+      handles.add(fresh);
+      blockData = fresh;
+    } catch (RocksDBException e) {
+      throw failedWrite("make the block data family again", e);
+    }
+  }
+
+  /** Bytes of block data's live table files. */
+  long blockDataFileBytes() {
+    return property(blockData, "rocksdb.live-sst-files-size");
+  }
+
+  /** Free bytes on the store's disk above the reserve that writes keep ({@code --min-free}). */
+  long freeBytesAboveReserve() {
+    return freeBytes() - minFreeBytes;
   }
 
   /** Turns compaction of block data back on after {@link TableSalvage#resumePending} held it. */

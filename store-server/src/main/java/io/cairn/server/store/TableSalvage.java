@@ -89,9 +89,13 @@ final class TableSalvage {
     if (!m.find()) {
       return;
     }
+    remember(salvageDir, "/" + m.group(2));
+  }
+
+  private static void remember(Path salvageDir, String name) {
     try {
       Files.createDirectories(salvageDir);
-      Files.writeString(salvageDir.resolve(REMEMBERED), "/" + m.group(2) + "\n", java.nio.file.StandardOpenOption.CREATE,
+      Files.writeString(salvageDir.resolve(REMEMBERED), name + "\n", java.nio.file.StandardOpenOption.CREATE,
           java.nio.file.StandardOpenOption.APPEND, java.nio.file.StandardOpenOption.SYNC);
     } catch (IOException x) {
       // health still reports the stop; a verify after the restart finds the file
@@ -108,6 +112,7 @@ final class TableSalvage {
       return;
     }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(salvageDir(), "*.sst")) {
+      finishRebuild();
       for (Path f : files) {
         ingest(f);
       }
@@ -119,8 +124,15 @@ final class TableSalvage {
             try {
               salvage(file.get());
             } catch (RuntimeException | RocksDBException | IOException x) {
-              unremoved.put(name, "table file " + name.trim().substring(1) + " failed a compaction and could not"
-                  + " be removed (" + x.getMessage() + "); compaction of block data stays off");
+              // Cannot be dropped alone (it overlaps other level-0 files): copy what reads and
+              // make the whole family again. Nothing else uses the store yet.
+              try {
+                rebuild(name.trim());
+              } catch (RuntimeException | RocksDBException | IOException y) {
+                unremoved.put(name, "table file " + name.trim().substring(1) + " failed a compaction and could not"
+                    + " be removed (" + x.getMessage() + "), nor the block data rebuilt without it (" + y.getMessage()
+                    + "); compaction of block data stays off");
+              }
             }
           }
         }
@@ -155,8 +167,11 @@ final class TableSalvage {
       salvage(file);
       unremoved.remove(name);
     } catch (RuntimeException | RocksDBException | IOException x) {
+      remember(salvageDir(), name);
       unremoved.put(name, "table file " + m.group(2) + " has blocks that fail their checksum and could not be"
-          + " removed online (" + x.getMessage() + "); RocksDB stops writes when compaction reads it");
+          + " removed online (" + x.getMessage() + "); RocksDB stops writes when compaction reads it. Restart the"
+          + " server: the next open rebuilds the block data without it (needs free space about the size of the"
+          + " block data)");
     }
   }
 
@@ -263,6 +278,198 @@ final class TableSalvage {
     System.err.println("cairn: table file " + file.fileName().substring(1) + " failed its checksum: kept " + kept
         + " readable blocks, quarantined " + lost.size() + " unreadable ones (push or repair an image that holds"
         + " them to heal the store)");
+  }
+
+  /** A rebuild's copy of the block data: table files, then the markers below. */
+  private Path rebuildDir() {
+    return salvageDir().resolve("rebuild");
+  }
+
+  /** Written once the copy is complete and synced and the unreadable blocks are quarantined. */
+  private static final String COPIED = "COPIED";
+  /** Written once the family holds the copy: what is left in the directory is only to delete. */
+  private static final String INGESTED = "INGESTED";
+  /** Table files of the copy are cut at about this many value bytes (the family's target file size). */
+  private static final long REBUILD_FILE_BYTES = 128L << 20;
+
+  /**
+   * Makes the block data family again without {@code damagedName}, for a damaged file that cannot
+   * be dropped alone (level 0, overlapped by other level-0 files, which RocksDB's
+   * {@code DeleteFilesInRanges} never touches and which compaction would read). Costs one read of
+   * every live block and one write of the same bytes, and free space of about the family's size;
+   * runs while the store opens, before anything else uses it.
+   *
+   * <p>Order, each step crash-safe: (1) every live block (block_keys names its sequence number)
+   * that still reads is copied, in key order, into synced table files under
+   * {@code salvage/rebuild/}; (2) the unreadable ones are quarantined (a synced batch: from here on
+   * they are missing, so push or repair heals them); (3) {@code COPIED} is written; (4) the family is
+   * dropped, unread, and made again empty; (5) the copy is ingested (hard links, so the copy stays
+   * whole until (6) {@code INGESTED} is written); (7) the directory goes. A crash before (3) leaves
+   * an incomplete copy, deleted at the next open, which starts again (the damage is still written
+   * down); after it, the next open resumes at (4) or (7).
+   */
+  private void rebuild(String damagedName) throws RocksDBException, IOException {
+    rocks.checkWritable();
+    long need = rocks.blockDataFileBytes();
+    long free = rocks.freeBytesAboveReserve();
+    if (free < need) {
+      throw new IOException("rebuilding the block data needs about " + need + " bytes free above --min-free, and "
+          + Math.max(0, free) + " are");
+    }
+    Path dir = rebuildDir();
+    deleteTree(dir);
+    Files.createDirectories(dir);
+    long[] seqs = liveSequenceNumbers();
+    java.util.Set<Long> lost = new java.util.HashSet<>();
+    long kept = 0;
+    int fileNo = 0;
+    SstFileWriter w = null;
+    long inFile = 0;
+    try (Options o = new Options().setCompressionType(CompressionType.ZSTD_COMPRESSION);
+        EnvOptions env = new EnvOptions();
+        ReadOptions read = new ReadOptions().setFillCache(false)) {
+      try {
+        for (long seq : seqs) {
+          byte[] v;
+          try {
+            v = rocks.db.get(rocks.blockData, read, Keys.seqKey(seq));
+          } catch (RocksDBException x) {
+            if (!RocksBackend.isCorruption(x)) {
+              throw x;
+            }
+            lost.add(seq);
+            continue;
+          }
+          if (v == null) {
+            continue; // named but not stored: nothing to copy (verify reports such a block as missing)
+          }
+          if (w == null || inFile >= REBUILD_FILE_BYTES) {
+            if (w != null) {
+              w.finish(); // syncs the file
+              w.close();
+            }
+            w = new SstFileWriter(env, o);
+            w.open(dir.resolve(String.format("%06d.sst", fileNo++)).toString());
+            inFile = 0;
+          }
+          w.put(Keys.seqKey(seq), v);
+          inFile += v.length;
+          kept++;
+        }
+        if (w != null) {
+          w.finish();
+        }
+      } finally {
+        if (w != null) {
+          w.close();
+        }
+      }
+    }
+    quarantineSequences(lost);
+    syncDirectory(dir);
+    Files.write(dir.resolve(COPIED), new byte[0], java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.SYNC);
+    syncDirectory(dir);
+    finishRebuild();
+    System.err.println("cairn: table file " + damagedName.substring(1) + " failed its checksum and overlapped other"
+        + " level-0 files: rebuilt the block data without it, kept " + kept + " readable blocks, quarantined "
+        + lost.size() + " unreadable ones (push or repair an image that holds them to heal the store)");
+  }
+
+  /** Steps (4)–(7) of {@link #rebuild}: also what an open does after a crash that followed (3). */
+  private void finishRebuild() throws RocksDBException, IOException {
+    Path dir = rebuildDir();
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    if (Files.exists(dir.resolve(COPIED)) && !Files.exists(dir.resolve(INGESTED))) {
+      List<Path> copy = new ArrayList<>();
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.sst")) {
+        files.forEach(copy::add);
+      }
+      copy.sort(null);
+      rocks.recreateBlockData();
+      Path links = dir.resolve("ingest");
+      deleteTree(links);
+      Files.createDirectories(links);
+      List<String> toIngest = new ArrayList<>();
+      for (Path f : copy) {
+        toIngest.add(Files.createLink(links.resolve(f.getFileName()), f).toString());
+      }
+      if (!toIngest.isEmpty()) {
+        try (IngestExternalFileOptions o = new IngestExternalFileOptions().setMoveFiles(true)) {
+          rocks.db.ingestExternalFile(rocks.blockData, toIngest, o);
+        }
+      }
+      Files.write(dir.resolve(INGESTED), new byte[0], java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.SYNC);
+    }
+    deleteTree(dir); // an incomplete copy (no COPIED), or a finished rebuild
+  }
+
+  /** Every sequence number block_keys names, ascending (8 bytes a block in memory). */
+  private long[] liveSequenceNumbers() {
+    long[] seqs = new long[1024];
+    int n = 0;
+    try (RocksIterator it = rocks.db.newIterator(rocks.blockKeys)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        if (n == seqs.length) {
+          seqs = Arrays.copyOf(seqs, n * 2);
+        }
+        seqs[n++] = Keys.seq(it.value());
+      }
+      try {
+        it.status();
+      } catch (RocksDBException e) {
+        throw RocksBackend.storageError("list the stored blocks", e);
+      }
+    }
+    seqs = Arrays.copyOf(seqs, n);
+    Arrays.sort(seqs);
+    return seqs;
+  }
+
+  /** Quarantines the blocks stored under {@code lost} sequence numbers, in one synced batch. */
+  private void quarantineSequences(java.util.Set<Long> lost) throws RocksDBException {
+    if (lost.isEmpty()) {
+      return;
+    }
+    List<BlockId> ids = new ArrayList<>();
+    try (RocksIterator it = rocks.db.newIterator(rocks.blockKeys)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        if (lost.contains(Keys.seq(it.value()))) {
+          ids.add(BlockId.fromRaw(it.key()));
+        }
+      }
+      it.status();
+    }
+    try (WriteBatch b = new WriteBatch()) {
+      for (BlockId id : ids) {
+        b.delete(rocks.blockKeys, id.toRaw());
+        b.put(rocks.quarantine, Keys.quarantine('b', id), RocksBackend.EMPTY);
+      }
+      b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-ids.size()));
+      b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) ids.size() * blockSize.bytes()));
+      rocks.write(b, rocks.synced);
+    }
+    quarantined.addAndGet(ids.size());
+  }
+
+  private static void syncDirectory(Path dir) throws IOException {
+    try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+      c.force(true);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private void ingest(Path copy) throws RocksDBException, IOException {
