@@ -16,8 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  * user's client certificate (docs/deploy.md, "The disk: NBD with TLS").
  */
 class DeployBootTest {
-  private static final Pattern NBD = Pattern.compile("cairn: serving NBD on nbd://127\\.0\\.0\\.1:(\\d+)");
   private static final String TEMPLATE = "vm/root:1";
   private static final long MIB = 1L << 20;
 
@@ -46,19 +43,13 @@ class DeployBootTest {
   static void start() throws Exception {
     certs = Files.createDirectories(dir.resolve("certs"));
     GuestKit.makeCertificates(certs, "alice");
-    data = dir.resolve("data");
-    rootImage = GuestKit.makeRootFs(dir, dir.resolve("root.img"));
-    Cli.Result r = Cli.run("import", rootImage.toString(), "--name", TEMPLATE, "--data", data.toString());
-    assertEquals(0, r.exit(), r.toString());
-    List<String> opts = new ArrayList<>(List.of("--nbd-port", "0"));
-    opts.addAll(GuestKit.serveTls(certs));
-    server = ServerProcess.start(data, dir.resolve("logs"), opts.toArray(String[]::new));
-    Matcher m = NBD.matcher(server.stdout());
-    assertTrue(m.find(), server.stdout());
-    nbdPort = Integer.parseInt(m.group(1));
+    GuestKit.NbdServer s = GuestKit.startNbdServer(dir, certs, TEMPLATE);
+    data = s.data();
+    rootImage = s.rootImage();
+    server = s.server();
+    nbdPort = s.nbdPort();
+    https = s.https();
     alice = Overlays.addUser(data, "alice", "user");
-    https = HttpClient.newBuilder().sslContext(GuestKit.trustCa(certs)).version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10)).build();
   }
 
   @AfterAll

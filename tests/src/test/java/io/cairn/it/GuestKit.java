@@ -51,6 +51,32 @@ final class GuestKit {
         certs.resolve("server.key").toString(), "--nbd-client-ca", certs.resolve("ca.pem").toString());
   }
 
+  private static final java.util.regex.Pattern NBD_LINE =
+      java.util.regex.Pattern.compile("cairn: serving NBD on nbd://127\\.0\\.0\\.1:(\\d+)");
+
+  /** A TLS server with an NBD listener over a store that holds the kit's root file system. */
+  record NbdServer(Path data, Path rootImage, ServerProcess server, int nbdPort, java.net.http.HttpClient https) {}
+
+  /**
+   * Makes the root file system in {@code dir}, imports it as {@code template} into {@code dir/data},
+   * and starts a server on it with {@link #serveTls}, {@code --nbd-port 0} and {@code extra} options.
+   */
+  static NbdServer startNbdServer(Path dir, Path certs, String template, String... extra) throws Exception {
+    Path data = dir.resolve("data");
+    Path rootImage = makeRootFs(dir, dir.resolve("root.img"));
+    Cli.Result r = Cli.run("import", rootImage.toString(), "--name", template, "--data", data.toString());
+    assertEquals(0, r.exit(), r.toString());
+    List<String> opts = new ArrayList<>(List.of(extra));
+    opts.addAll(List.of("--nbd-port", "0"));
+    opts.addAll(serveTls(certs));
+    ServerProcess server = ServerProcess.start(data, dir.resolve("logs"), opts.toArray(String[]::new));
+    java.util.regex.Matcher m = NBD_LINE.matcher(server.stdout());
+    assertTrue(m.find(), server.stdout());
+    java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder().sslContext(trustCa(certs))
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
+    return new NbdServer(data, rootImage, server, Integer.parseInt(m.group(1)), https);
+  }
+
   static SSLContext trustCa(Path certs) throws Exception {
     KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
     ks.load(null, null);

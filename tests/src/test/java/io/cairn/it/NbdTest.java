@@ -18,8 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NbdTest {
-  private static final Pattern NBD = Pattern.compile("cairn: serving NBD on nbd://127\\.0\\.0\\.1:(\\d+)");
   private static final String TEMPLATE = "vm/root:1";
   private static final int MIB = 1 << 20;
 
@@ -54,20 +51,14 @@ class NbdTest {
   static void start() throws Exception {
     certs = Files.createDirectories(dir.resolve("certs"));
     GuestKit.makeCertificates(certs, "alice", "bob");
-    data = dir.resolve("data");
-    rootImage = GuestKit.makeRootFs(dir, dir.resolve("root.img"));
-    Cli.Result r = Cli.run("import", rootImage.toString(), "--name", TEMPLATE, "--data", data.toString());
-    assertEquals(0, r.exit(), r.toString());
-    server = ServerProcess.start(data, dir.resolve("logs"), "--anonymous-read", "--nbd-port", "0",
-        "--tls-cert", certs.resolve("server.pem").toString(), "--tls-key", certs.resolve("server.key").toString(),
-        "--nbd-client-ca", certs.resolve("ca.pem").toString());
-    Matcher m = NBD.matcher(server.stdout());
-    assertTrue(m.find(), server.stdout());
-    nbdPort = Integer.parseInt(m.group(1));
+    GuestKit.NbdServer s = GuestKit.startNbdServer(dir, certs, TEMPLATE, "--anonymous-read");
+    data = s.data();
+    rootImage = s.rootImage();
+    server = s.server();
+    nbdPort = s.nbdPort();
+    https = s.https();
     alice = Overlays.addUser(data, "alice", "user");
     Overlays.addUser(data, "bob", "user");
-    https = HttpClient.newBuilder().sslContext(GuestKit.trustCa(certs)).version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10)).build();
     for (String name : new String[] {"w1", "vm", "crash"}) {
       HttpResponse<byte[]> c = http("POST", "/v1/overlays", alice,
           "{\"name\":\"" + name + "\",\"base\":\"" + TEMPLATE + "\"}");

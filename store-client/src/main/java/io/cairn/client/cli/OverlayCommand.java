@@ -193,7 +193,11 @@ final class OverlayCommand implements Callable<Integer> {
       try (CairnClient c = opts.client(false)) {
         c.overlays().delete(OverlayName.of(name));
       }
-      System.out.println(opts.json ? "{\"deleted\": \"" + name + "\"}" : "deleted overlay " + name);
+      if (opts.json) {
+        Output.json(System.out, java.util.Map.of("deleted", name)); // escaped, whatever the name holds
+      } else {
+        System.out.println("deleted overlay " + name);
+      }
       return 0;
     }
   }

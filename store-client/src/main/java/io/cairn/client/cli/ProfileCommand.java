@@ -162,7 +162,11 @@ final class ProfileCommand implements Callable<Integer> {
       try (CairnClient c = opts.client(false)) {
         c.deploy().removeProfile(ProfileName.of(name));
       }
-      System.out.println("removed profile " + name);
+      if (opts.json) {
+        Output.json(System.out, java.util.Map.of("removed", name));
+      } else {
+        System.out.println("removed profile " + name);
+      }
       return 0;
     }
   }
