@@ -212,7 +212,7 @@ final class BlockFetcher implements AutoCloseable {
     @Override
     public void run() {
       try {
-        List<Integer> bad = receive(ids, pending, null);
+        List<Integer> bad = receiveFailingOver();
         if (!bad.isEmpty()) {
           // Once more: the first copy may have been damaged in transit.
           List<BlockId> again = new ArrayList<>();
@@ -247,6 +247,38 @@ final class BlockFetcher implements AutoCloseable {
       }
     }
 
+    /**
+     * {@link #receive} of the whole batch; when the client has several servers and the stream breaks
+     * off, the blocks not yet received are asked for again (the request goes to the next server),
+     * once per server. Returns the indexes (into {@link #ids}) of blocks that hashed wrong.
+     */
+    private List<Integer> receiveFailingOver() throws IOException {
+      List<Integer> index = new ArrayList<>();
+      for (int i = 0; i < ids.size(); i++) {
+        index.add(i);
+      }
+      List<Integer> bad = new ArrayList<>();
+      for (int attempt = 1; ; attempt++) {
+        List<BlockId> want = new ArrayList<>(index.size());
+        List<Pending> waits = new ArrayList<>(index.size());
+        for (int i : index) {
+          want.add(ids.get(i));
+          waits.add(pending.get(i));
+        }
+        try {
+          for (int k : receive(want, waits, null)) {
+            bad.add(index.get(k));
+          }
+          return bad;
+        } catch (CairnException e) {
+          if (aborted || e.code() != ErrorCode.UNAVAILABLE || attempt >= api.transport().serverCount()) {
+            throw e;
+          }
+          index.removeIf(i -> pending.get(i).done.isDone()); // verified before the break
+        }
+      }
+    }
+
     /** Receives {@code want} in one request; returns the indexes (into {@code want}) of blocks that hashed wrong. */
     private List<Integer> receive(List<BlockId> want, List<Pending> waits, Map<BlockId, BlockId> actual)
         throws IOException {
@@ -275,7 +307,9 @@ final class BlockFetcher implements AutoCloseable {
           try {
             sent = in.next(buf, 0);
           } catch (EOFException e) {
-            throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
+            java.net.URI server = api.transport().base();
+            api.transport().streamEnded(body, "POST /v1/blocks/fetch");
+            throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + server
                 + " ended a block stream early (it may have stopped)", e);
           }
           if (!sent.equals(expected)) {

@@ -373,23 +373,45 @@ final class Puller {
     /**
      * Fetches the slots' blocks in one request, each frame read straight into its slot and hashed
      * there; returns the slots whose bytes did not hash to their id (and, when {@code actual} is
-     * given, records what they hashed to).
+     * given, records what they hashed to). When the client has several servers and the stream
+     * breaks off, the blocks not yet received are asked for again (the request goes to the next
+     * server), once per server.
      */
     private List<Integer> fetchInto(List<Integer> slots, Map<Integer, BlockId> actual) throws IOException {
+      List<Integer> bad = new ArrayList<>();
+      int[] received = new int[1];
+      List<Integer> rest = slots;
+      for (int attempt = 1; ; attempt++) {
+        received[0] = 0;
+        try {
+          fetchOnce(rest, actual, bad, received);
+          return bad;
+        } catch (CairnException e) {
+          if (e.code() != ErrorCode.UNAVAILABLE || attempt >= api.transport().serverCount()) {
+            throw e;
+          }
+          rest = rest.subList(received[0], rest.size());
+        }
+      }
+    }
+
+    /** One request for {@code slots}; counts in {@code received[0]} the frames taken off the stream. */
+    private void fetchOnce(List<Integer> slots, Map<Integer, BlockId> actual, List<Integer> bad, int[] received)
+        throws IOException {
       int bs = job.bs;
       List<BlockId> want = new ArrayList<>(slots.size());
       for (int i : slots) {
         want.add(ids[i]);
       }
-      List<Integer> bad = new ArrayList<>();
       try (InputStream body = api.fetch(want)) {
         BlockFrames.Reader in = job.frames.reader(body, 1 << 16);
         for (int i : slots) {
-          BlockId sent = readFrame(in, i * bs);
+          BlockId sent = readFrame(in, body, i * bs);
           if (!sent.equals(ids[i])) {
             throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + sent.toHex()
                 + " where " + ids[i].toHex() + " was asked for");
           }
+          received[0]++;
           job.fetched.addAndGet(bs);
           BlockId got = BlockHasher.hashBlock(buf, i * bs, bs);
           if (!got.equals(ids[i])) {
@@ -402,14 +424,15 @@ final class Puller {
           filled(i, Source.SERVER);
         }
       }
-      return bad;
     }
 
-    private BlockId readFrame(BlockFrames.Reader in, int off) {
+    private BlockId readFrame(BlockFrames.Reader in, InputStream body, int off) {
       try {
         return in.next(buf, off);
       } catch (EOFException e) {
-        throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
+        java.net.URI server = api.transport().base();
+        api.transport().streamEnded(body, "POST /v1/blocks/fetch");
+        throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + server
             + " ended a block stream early (it may have stopped); run the pull again to resume", e);
       } catch (IOException e) {
         throw api.transport().lost(e);
