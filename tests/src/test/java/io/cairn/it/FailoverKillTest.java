@@ -1,0 +1,267 @@
+package io.cairn.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cairn.server.testing.TestDisks;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue #14, item 7: clients given three servers of one bucket ({@code --server V,B,C}) keep going
+ * when the server they use first, V, is killed with SIGKILL in the middle of four concurrent pulls,
+ * of a push, and of overlay writes through a FUSE mount. B and C serve the whole class; each case
+ * starts its own V (an empty {@code --data}, like every server here) on the run's Ceph cluster and
+ * kills it once V's own counters show it is in the middle of the work.
+ */
+@ExtendWith(CephCluster.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailoverKillTest {
+  @TempDir static Path dir;
+  private static String storeUrl;
+  private static String[] storeArgs;
+  private static Map<String, String> env;
+  private static ServerProcess b;
+  private static ServerProcess c;
+  /** The 32 MiB random image base/img:v1 (published through B), and the overlay vm on it. */
+  private static Path base;
+  private static Path overlayCopy;
+
+  @BeforeAll
+  static void startTwoServersAndPublish() throws Exception {
+    CephCluster.Running ceph = CephCluster.get();
+    String bucket = "failover-" + UUID.randomUUID().toString().substring(0, 8);
+    ceph.store(bucket).close(); // creates the bucket
+    storeUrl = "s3://" + bucket + "/cairn";
+    storeArgs = new String[] {"--store", storeUrl, "--s3-endpoint", ceph.endpoint().toString(), "--disk-cache", "0"};
+    env = Map.of("AWS_ACCESS_KEY_ID", ceph.accessKey(), "AWS_SECRET_ACCESS_KEY", ceph.secretKey());
+    b = start("b");
+    c = start("c");
+    Path setup = Files.createDirectories(dir.resolve("setup"));
+    overlayCopy = new FuseOverlayTest().setUpIn(setup, b, "vm");
+    base = setup.resolve("base.raw");
+  }
+
+  private static ServerProcess start(String name) throws Exception {
+    return ServerProcess.startShared(dir.resolve("data-" + name), dir.resolve("logs-" + name), storeUrl, env, storeArgs);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (ServerProcess s : new ServerProcess[] {b, c}) {
+      if (s != null) {
+        s.stop();
+      }
+    }
+  }
+
+  /** {@code V,B,C}: the victim first, so the client uses it until it dies. */
+  private static String list(ServerProcess victim) {
+    return String.join(",", victim.baseUri().toString(), b.baseUri().toString(), c.baseUri().toString());
+  }
+
+  /** Waits (up to 60 s) until counter {@code metric} of {@code s} is above zero: the work has reached it. */
+  private static void awaitWork(ServerProcess s, String metric, List<Process> clients) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      HttpResponse<byte[]> r = Http.get(s.uri("metrics"));
+      if (r.statusCode() == 200
+          && PromText.parse(new String(r.body(), StandardCharsets.UTF_8)).value(metric) > 0) {
+        return;
+      }
+      for (Process p : clients) {
+        if (!p.isAlive()) {
+          throw new AssertionError("a client ended (exit " + p.exitValue() + ") before " + s.baseUri() + " had any "
+              + metric);
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(s.baseUri() + " never counted any " + metric);
+  }
+
+  /** Ends what a failed test left running: the victim (when the kill was not reached) and its clients. */
+  private static void cleanUp(ServerProcess victim, List<Process> clients) throws InterruptedException {
+    for (Process p : clients) {
+      if (p.isAlive()) {
+        p.destroyForcibly().waitFor();
+      }
+    }
+    if (victim.isAlive()) {
+      victim.kill();
+    }
+  }
+
+  private static String read(Path p) throws Exception {
+    return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+  }
+
+  @Test
+  @Order(1)
+  void fourPulls_whenTheirFirstServerIsKilled_finishByteIdenticalThroughTheOthers() throws Exception {
+    ServerProcess v = start("v1");
+    Path logs = Files.createDirectories(dir.resolve("pull-logs"));
+    List<Process> pulls = new ArrayList<>();
+    long t0 = System.nanoTime();
+    try {
+    for (int i = 0; i < 4; i++) {
+      pulls.add(Cli.start(logs, "pull" + i, "pull", "base/img:v1", dir.resolve("pulled" + i + ".raw").toString(),
+          "--server", list(v), "--no-cache"));
+    }
+    awaitWork(v, "cairn_block_served_bytes_total", pulls);
+    v.kill();
+    long killedAt = System.nanoTime();
+    String want = TestDisks.sha256(base);
+    for (int i = 0; i < 4; i++) {
+      Process p = pulls.get(i);
+      assertTrue(p.waitFor(2, TimeUnit.MINUTES), "pull " + i + " did not finish");
+      String err = read(logs.resolve("pull" + i + ".err"));
+      assertEquals(0, p.exitValue(), "pull " + i + ": " + err);
+      assertTrue(err.contains("server " + v.baseUri().toString().replaceAll("/$", "") + " failed"),
+          "pull " + i + " failed over from the killed server: " + err);
+      assertEquals(want, TestDisks.sha256(dir.resolve("pulled" + i + ".raw")), "pull " + i);
+    }
+    System.out.println("FailoverKillTest: 4 pulls of 32 MiB: " + (killedAt - t0) / 1_000_000 + " ms to the kill, "
+        + (System.nanoTime() - killedAt) / 1_000_000 + " ms more to finish through B and C");
+    } finally {
+      cleanUp(v, pulls);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void push_whenItsFirstServerIsKilled_finishesAndPullsByteIdenticalFromAnother() throws Exception {
+    ServerProcess v = start("v2");
+    Path image = TestDisks.random(dir.resolve("push.raw"), 24L << 20, 92);
+    Path logs = Files.createDirectories(dir.resolve("push-logs"));
+    Process push = Cli.start(logs, "push", "push", image.toString(), "failover/pushed:v1", "--json",
+        "--server", list(v), "--no-cache");
+    try {
+    awaitWork(v, "cairn_block_received_bytes_total", List.of(push));
+    v.kill();
+    assertTrue(push.waitFor(2, TimeUnit.MINUTES), "the push did not finish");
+    String err = read(logs.resolve("push.err"));
+    assertEquals(0, push.exitValue(), err);
+    assertTrue(err.contains("server " + v.baseUri().toString().replaceAll("/$", "") + " failed"), err);
+    String digest = Http.JSON.readTree(read(logs.resolve("push.out"))).path("digest").asText();
+    assertEquals(digest, Http.json(Http.get(c.uri("v1/tags/failover/pushed:v1"))).path("digest").asText());
+    Path out = dir.resolve("pushed-via-c.raw");
+    Cli.Result pull = Cli.run("pull", "failover/pushed:v1", out.toString(), "--server", c.baseUri().toString(),
+        "--no-cache");
+    assertEquals(0, pull.exit(), pull.toString());
+    assertEquals(TestDisks.sha256(image), TestDisks.sha256(out));
+    } finally {
+      cleanUp(v, List.of(push));
+    }
+  }
+
+  @Test
+  @Order(3)
+  void overlayWritesThroughAMount_whenItsFirstServerIsKilled_allReachTheOthers() throws Exception {
+    Tools.require("dd");
+    ServerProcess v = start("v3");
+    Path work = Files.createDirectories(dir.resolve("dd"));
+    Path logs = Files.createDirectories(dir.resolve("mount-logs"));
+    try (ServerProcess killed = v; FuseMount m = FuseMount.start(list(v), dir.resolve("mnt"), dir.resolve("mount-cache"), logs)) {
+      Path mounted = m.overlay("vm");
+      // Every write is fsynced (acknowledged by the mount's journal) and pushed to the server at once.
+      Thread writer = new Thread(() -> {
+        try {
+          FuseOverlayTest.ddWrites(mounted, overlayCopy, work, 24, 93, "conv=fsync");
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+      writer.setUncaughtExceptionHandler((t, e) -> failures.add(e));
+      long t0 = System.nanoTime();
+      writer.start();
+      awaitWork(v, "cairn_overlay_written_bytes_total", List.of(m.process()));
+      v.kill();
+      long killedAt = System.nanoTime();
+      writer.join(TimeUnit.MINUTES.toMillis(2));
+      assertTrue(failures.isEmpty(), failures.toString());
+      assertEquals(0, Http.exec("sync").exit());
+      assertEquals(TestDisks.sha256(overlayCopy), TestDisks.sha256(mounted), "the mount reads every write");
+      byte[] want = Files.readAllBytes(overlayCopy);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!Arrays.equals(want, FuseOverlayTest.serverDisk(b, "vm")) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      assertArrayEquals(want, FuseOverlayTest.serverDisk(b, "vm"), "every write reached the store, read through B\n"
+          + m.log());
+      assertArrayEquals(want, FuseOverlayTest.serverDisk(c, "vm"), "and through C");
+      assertTrue(m.log().contains("failover: server " + v.baseUri().toString().replaceAll("/$", "") + " failed"),
+          m.log());
+      System.out.println("FailoverKillTest: 24 fsynced writes through the mount: " + (killedAt - t0) / 1_000_000
+          + " ms to the kill, " + (System.nanoTime() - killedAt) / 1_000_000 + " ms more until B and C read them all; "
+          + m.log().lines().filter(l -> l.contains("failover") || l.contains("flush")).count()
+          + " failover and flush lines in the mount's log:\n" + String.join("\n", m.log().lines()
+              .filter(l -> l.contains("failover") || l.contains("error")).limit(5).toList()));
+    }
+  }
+
+  @Test
+  @Order(4)
+  void tagMove_sentAgainOrRacedToTheSameDigest_answersSuccessNever409() throws Exception {
+    String digest = Http.json(Http.get(b.uri("v1/tags/base/img:v1"))).path("digest").asText();
+    byte[] body = ("{\"digest\":\"" + digest + "\"}").getBytes(StandardCharsets.UTF_8);
+    for (int round = 0; round < 6; round++) {
+      String path = "v1/tags/failover/same:r" + round;
+      CountDownLatch go = new CountDownLatch(1);
+      List<Integer> codes = new java.util.concurrent.CopyOnWriteArrayList<>();
+      List<Thread> threads = new ArrayList<>();
+      for (ServerProcess s : new ServerProcess[] {b, c}) {
+        Thread t = new Thread(() -> {
+          try {
+            go.await();
+            codes.add(Http.put(s.uri(path), "application/json", body).statusCode());
+          } catch (Exception e) {
+            throw new RuntimeException(e);
+          }
+        });
+        threads.add(t);
+        t.start();
+      }
+      go.countDown();
+      for (Thread t : threads) {
+        t.join();
+      }
+      // The client's retry of a move the dead server applied is this: the tag names the digest already.
+      assertEquals(2, codes.stream().filter(x -> x == 200 || x == 201).count(), "round " + round + ": " + codes);
+      assertEquals(200, Http.put(c.uri(path), "application/json", body).statusCode(), "sent again");
+      assertEquals(digest, Http.json(Http.get(b.uri(path))).path("digest").asText());
+    }
+  }
+
+  @Test
+  @Order(5)
+  void verify_fromANewProcessWithAnEmptyLocalDirectory_passes() throws Exception {
+    long t0 = System.nanoTime();
+    // Every block's presence, 2% re-hashed: a re-hash is one ranged GET per block on a bucket.
+    List<String> args = new ArrayList<>(List.of("verify", "--sample", "2", "--data", dir.resolve("data-verify").toString()));
+    args.addAll(Arrays.asList(storeArgs).subList(0, 4));
+    Cli.Result v = Cli.runWithEnv(env, args.toArray(String[]::new));
+    assertEquals(0, v.exit(), v.toString());
+    System.out.println("FailoverKillTest: cairn verify took " + (System.nanoTime() - t0) / 1_000_000 + " ms: "
+        + v.out().strip());
+  }
+}
