@@ -191,6 +191,8 @@ final class BlockFetcher implements AutoCloseable {
     final List<Pending> pending;
     private volatile boolean aborted;
     private volatile InputStream stream;
+    /** Whether the last {@link #receive} got a response stream (its failure came after the request succeeded). */
+    private boolean streamBegan;
 
     Batch(List<BlockId> ids, List<Pending> pending) {
       this.ids = ids;
@@ -248,9 +250,10 @@ final class BlockFetcher implements AutoCloseable {
     }
 
     /**
-     * {@link #receive} of the whole batch; when the client has several servers and the stream breaks
-     * off, the blocks not yet received are asked for again (the request goes to the next server),
-     * once per server. Returns the indexes (into {@link #ids}) of blocks that hashed wrong.
+     * {@link #receive} of the whole batch; when the stream breaks off, the blocks not yet received
+     * are asked for again (the request goes to the next server, or through a proxy to another),
+     * {@link Transport#streamAttempts} times in all. Returns the indexes (into {@link #ids}) of
+     * blocks that hashed wrong.
      */
     private List<Integer> receiveFailingOver() throws IOException {
       List<Integer> index = new ArrayList<>();
@@ -265,13 +268,16 @@ final class BlockFetcher implements AutoCloseable {
           want.add(ids.get(i));
           waits.add(pending.get(i));
         }
+        streamBegan = false;
         try {
           for (int k : receive(want, waits, null)) {
             bad.add(index.get(k));
           }
           return bad;
         } catch (CairnException e) {
-          if (aborted || e.code() != ErrorCode.UNAVAILABLE || attempt >= api.transport().serverCount()) {
+          // A request that failed before its stream began has been through every server already.
+          if (aborted || !streamBegan || e.code() != ErrorCode.UNAVAILABLE
+              || attempt >= api.transport().streamAttempts()) {
             throw e;
           }
           index.removeIf(i -> pending.get(i).done.isDone()); // verified before the break
@@ -296,6 +302,7 @@ final class BlockFetcher implements AutoCloseable {
       requests.incrementAndGet();
       try (InputStream body = api.fetch(want)) {
         stream = body;
+        streamBegan = true;
         if (aborted) {
           throw new IOException("abandoned");
         }

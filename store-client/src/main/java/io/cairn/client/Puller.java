@@ -373,21 +373,23 @@ final class Puller {
     /**
      * Fetches the slots' blocks in one request, each frame read straight into its slot and hashed
      * there; returns the slots whose bytes did not hash to their id (and, when {@code actual} is
-     * given, records what they hashed to). When the client has several servers and the stream
-     * breaks off, the blocks not yet received are asked for again (the request goes to the next
-     * server), once per server.
+     * given, records what they hashed to). When the stream breaks off, the blocks not yet
+     * received are asked for again (the request goes to the next server, or through a proxy to
+     * another), {@link Transport#streamAttempts} times in all.
      */
     private List<Integer> fetchInto(List<Integer> slots, Map<Integer, BlockId> actual) throws IOException {
       List<Integer> bad = new ArrayList<>();
-      int[] received = new int[1];
+      int[] received = new int[2];
       List<Integer> rest = slots;
       for (int attempt = 1; ; attempt++) {
         received[0] = 0;
+        received[1] = 0;
         try {
           fetchOnce(rest, actual, bad, received);
           return bad;
         } catch (CairnException e) {
-          if (e.code() != ErrorCode.UNAVAILABLE || attempt >= api.transport().serverCount()) {
+          // A request that failed before its stream began has been through every server already.
+          if (e.code() != ErrorCode.UNAVAILABLE || received[1] == 0 || attempt >= api.transport().streamAttempts()) {
             throw e;
           }
           rest = rest.subList(received[0], rest.size());
@@ -395,7 +397,10 @@ final class Puller {
       }
     }
 
-    /** One request for {@code slots}; counts in {@code received[0]} the frames taken off the stream. */
+    /**
+     * One request for {@code slots}; counts in {@code received[0]} the frames taken off the stream,
+     * and sets {@code received[1]} once the stream began.
+     */
     private void fetchOnce(List<Integer> slots, Map<Integer, BlockId> actual, List<Integer> bad, int[] received)
         throws IOException {
       int bs = job.bs;
@@ -404,6 +409,7 @@ final class Puller {
         want.add(ids[i]);
       }
       try (InputStream body = api.fetch(want)) {
+        received[1] = 1;
         BlockFrames.Reader in = job.frames.reader(body, 1 << 16);
         for (int i : slots) {
           BlockId sent = readFrame(in, body, i * bs);

@@ -133,9 +133,13 @@ final class Transport {
     return l;
   }
 
-  /** How many servers this transport may send a request to. */
-  int serverCount() {
-    return servers.size();
+  /**
+   * How often a caller asks again for the rest of a response stream that broke off: once per
+   * server, and at least twice, so that one URL of a proxy in front of several servers (nginx,
+   * docs/scale-out.md) gets its second chance on another of them.
+   */
+  int streamAttempts() {
+    return Math.max(2, servers.size());
   }
 
   /**

@@ -122,25 +122,25 @@ class FailoverKillTest {
     List<Process> pulls = new ArrayList<>();
     long t0 = System.nanoTime();
     try {
-    for (int i = 0; i < 4; i++) {
-      pulls.add(Cli.start(logs, "pull" + i, "pull", "base/img:v1", dir.resolve("pulled" + i + ".raw").toString(),
-          "--server", list(v), "--no-cache"));
-    }
-    awaitWork(v, "cairn_block_served_bytes_total", pulls);
-    v.kill();
-    long killedAt = System.nanoTime();
-    String want = TestDisks.sha256(base);
-    for (int i = 0; i < 4; i++) {
-      Process p = pulls.get(i);
-      assertTrue(p.waitFor(2, TimeUnit.MINUTES), "pull " + i + " did not finish");
-      String err = read(logs.resolve("pull" + i + ".err"));
-      assertEquals(0, p.exitValue(), "pull " + i + ": " + err);
-      assertTrue(err.contains("server " + v.baseUri().toString().replaceAll("/$", "") + " failed"),
-          "pull " + i + " failed over from the killed server: " + err);
-      assertEquals(want, TestDisks.sha256(dir.resolve("pulled" + i + ".raw")), "pull " + i);
-    }
-    System.out.println("FailoverKillTest: 4 pulls of 32 MiB: " + (killedAt - t0) / 1_000_000 + " ms to the kill, "
-        + (System.nanoTime() - killedAt) / 1_000_000 + " ms more to finish through B and C");
+      for (int i = 0; i < 4; i++) {
+        pulls.add(Cli.start(logs, "pull" + i, "pull", "base/img:v1", dir.resolve("pulled" + i + ".raw").toString(),
+            "--server", list(v), "--no-cache"));
+      }
+      awaitWork(v, "cairn_block_served_bytes_total", pulls);
+      v.kill();
+      long killedAt = System.nanoTime();
+      String want = TestDisks.sha256(base);
+      for (int i = 0; i < 4; i++) {
+        Process p = pulls.get(i);
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "pull " + i + " did not finish");
+        String err = read(logs.resolve("pull" + i + ".err"));
+        assertEquals(0, p.exitValue(), "pull " + i + ": " + err);
+        assertTrue(err.contains("server " + v.baseUri().toString().replaceAll("/$", "") + " failed"),
+            "pull " + i + " failed over from the killed server: " + err);
+        assertEquals(want, TestDisks.sha256(dir.resolve("pulled" + i + ".raw")), "pull " + i);
+      }
+      System.out.println("FailoverKillTest: 4 pulls of 32 MiB: " + (killedAt - t0) / 1_000_000 + " ms to the kill, "
+          + (System.nanoTime() - killedAt) / 1_000_000 + " ms more to finish through B and C");
     } finally {
       cleanUp(v, pulls);
     }
@@ -155,19 +155,19 @@ class FailoverKillTest {
     Process push = Cli.start(logs, "push", "push", image.toString(), "failover/pushed:v1", "--json",
         "--server", list(v), "--no-cache");
     try {
-    awaitWork(v, "cairn_block_received_bytes_total", List.of(push));
-    v.kill();
-    assertTrue(push.waitFor(2, TimeUnit.MINUTES), "the push did not finish");
-    String err = read(logs.resolve("push.err"));
-    assertEquals(0, push.exitValue(), err);
-    assertTrue(err.contains("server " + v.baseUri().toString().replaceAll("/$", "") + " failed"), err);
-    String digest = Http.JSON.readTree(read(logs.resolve("push.out"))).path("digest").asText();
-    assertEquals(digest, Http.json(Http.get(c.uri("v1/tags/failover/pushed:v1"))).path("digest").asText());
-    Path out = dir.resolve("pushed-via-c.raw");
-    Cli.Result pull = Cli.run("pull", "failover/pushed:v1", out.toString(), "--server", c.baseUri().toString(),
-        "--no-cache");
-    assertEquals(0, pull.exit(), pull.toString());
-    assertEquals(TestDisks.sha256(image), TestDisks.sha256(out));
+      awaitWork(v, "cairn_block_received_bytes_total", List.of(push));
+      v.kill();
+      assertTrue(push.waitFor(2, TimeUnit.MINUTES), "the push did not finish");
+      String err = read(logs.resolve("push.err"));
+      assertEquals(0, push.exitValue(), err);
+      assertTrue(err.contains("server " + v.baseUri().toString().replaceAll("/$", "") + " failed"), err);
+      String digest = Http.JSON.readTree(read(logs.resolve("push.out"))).path("digest").asText();
+      assertEquals(digest, Http.json(Http.get(c.uri("v1/tags/failover/pushed:v1"))).path("digest").asText());
+      Path out = dir.resolve("pushed-via-c.raw");
+      Cli.Result pull = Cli.run("pull", "failover/pushed:v1", out.toString(), "--server", c.baseUri().toString(),
+          "--no-cache");
+      assertEquals(0, pull.exit(), pull.toString());
+      assertEquals(TestDisks.sha256(image), TestDisks.sha256(out));
     } finally {
       cleanUp(v, List.of(push));
     }
@@ -185,7 +185,7 @@ class FailoverKillTest {
       // Every write is fsynced (acknowledged by the mount's journal) and pushed to the server at once.
       Thread writer = new Thread(() -> {
         try {
-          FuseOverlayTest.ddWrites(mounted, overlayCopy, work, 24, 93, "conv=fsync");
+          FuseOverlayTest.ddWrites(mounted, overlayCopy, work, 16, 93, "conv=fsync");
         } catch (Exception e) {
           throw new RuntimeException(e);
         }
@@ -198,6 +198,7 @@ class FailoverKillTest {
       v.kill();
       long killedAt = System.nanoTime();
       writer.join(TimeUnit.MINUTES.toMillis(2));
+      long writtenAt = System.nanoTime();
       assertTrue(failures.isEmpty(), failures.toString());
       assertEquals(0, Http.exec("sync").exit());
       assertEquals(TestDisks.sha256(overlayCopy), TestDisks.sha256(mounted), "the mount reads every write");
@@ -211,8 +212,9 @@ class FailoverKillTest {
       assertArrayEquals(want, FuseOverlayTest.serverDisk(c, "vm"), "and through C");
       assertTrue(m.log().contains("failover: server " + v.baseUri().toString().replaceAll("/$", "") + " failed"),
           m.log());
-      System.out.println("FailoverKillTest: 24 fsynced writes through the mount: " + (killedAt - t0) / 1_000_000
-          + " ms to the kill, " + (System.nanoTime() - killedAt) / 1_000_000 + " ms more until B and C read them all; "
+      System.out.println("FailoverKillTest: 16 fsynced writes through the mount: " + (killedAt - t0) / 1_000_000
+          + " ms to the kill, the writes done " + (writtenAt - killedAt) / 1_000_000 + " ms later, B and C read them all "
+          + (System.nanoTime() - writtenAt) / 1_000_000 + " ms after that; "
           + m.log().lines().filter(l -> l.contains("failover") || l.contains("flush")).count()
           + " failover and flush lines in the mount's log:\n" + String.join("\n", m.log().lines()
               .filter(l -> l.contains("failover") || l.contains("error")).limit(5).toList()));
@@ -221,6 +223,34 @@ class FailoverKillTest {
 
   @Test
   @Order(4)
+  void pullsThroughNginx_whenAnUpstreamIsKilled_finishByteIdentical() throws Exception {
+    ServerProcess v = start("v4");
+    Path logs = Files.createDirectories(dir.resolve("nginx-logs"));
+    List<Process> pulls = new ArrayList<>();
+    try (Nginx n = Nginx.start(dir.resolve("nginx"), List.of(v, b, c))) {
+      // One URL for the client: nginx spreads the requests over V, B and C and retries on the next.
+      for (int i = 0; i < 2; i++) {
+        pulls.add(Cli.start(logs, "pull" + i, Map.of("CAIRN_TOKEN", b.token()), "pull", "base/img:v1",
+            dir.resolve("nginx-pulled" + i + ".raw").toString(), "--server", n.baseUri().toString(), "--no-cache"));
+      }
+      awaitWork(v, "cairn_block_served_bytes_total", pulls);
+      v.kill();
+      String want = TestDisks.sha256(base);
+      for (int i = 0; i < 2; i++) {
+        Process p = pulls.get(i);
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "pull " + i + " did not finish");
+        assertEquals(0, p.exitValue(), "pull " + i + ": " + read(logs.resolve("pull" + i + ".err")) + n.log());
+        assertEquals(want, TestDisks.sha256(dir.resolve("nginx-pulled" + i + ".raw")), "pull " + i);
+      }
+      System.out.println("FailoverKillTest: nginx on the kill: " + n.log().lines().filter(l -> l.contains("upstream"))
+          .map(l -> l.replaceAll(", client:.*", "")).limit(3).toList());
+    } finally {
+      cleanUp(v, pulls);
+    }
+  }
+
+  @Test
+  @Order(5)
   void tagMove_sentAgainOrRacedToTheSameDigest_answersSuccessNever409() throws Exception {
     String digest = Http.json(Http.get(b.uri("v1/tags/base/img:v1"))).path("digest").asText();
     byte[] body = ("{\"digest\":\"" + digest + "\"}").getBytes(StandardCharsets.UTF_8);
@@ -253,7 +283,7 @@ class FailoverKillTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void verify_fromANewProcessWithAnEmptyLocalDirectory_passes() throws Exception {
     long t0 = System.nanoTime();
     // Every block's presence, 2% re-hashed: a re-hash is one ranged GET per block on a bucket.
