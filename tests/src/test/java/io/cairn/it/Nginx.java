@@ -35,7 +35,6 @@ final class Nginx implements AutoCloseable {
           proxy_http_version 1.1;
           proxy_set_header Connection "";
           proxy_set_header Host $host;
-          proxy_set_header X-Forwarded-For $remote_addr;
           proxy_buffering off;
           proxy_read_timeout 120s;
           proxy_next_upstream_tries 3;
