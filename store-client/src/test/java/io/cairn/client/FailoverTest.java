@@ -175,6 +175,57 @@ class FailoverTest {
     assertEquals(before, b.get(), "a request that may have been applied is not sent twice");
   }
 
+  /** A server that answers every request with a promise of 1,000 bytes, sends 10 and hangs up. */
+  private URI halfAnswering(AtomicInteger count) throws IOException {
+    ServerSocket ss = new ServerSocket(0, 16, java.net.InetAddress.getLoopbackAddress());
+    sockets.add(ss);
+    Thread t = new Thread(() -> {
+      while (!ss.isClosed()) {
+        try (Socket c = ss.accept()) {
+          InputStream in = c.getInputStream();
+          String head = readHead(in);
+          java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+          in.readNBytes(m.find() ? Integer.parseInt(m.group(1)) : 0);
+          count.incrementAndGet();
+          c.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.cairn.blocks\r\n"
+              + "Content-Length: 1000\r\n\r\n0123456789").getBytes(StandardCharsets.US_ASCII));
+          c.getOutputStream().flush();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "half-answering-server");
+    t.setDaemon(true);
+    t.start();
+    return URI.create("http://127.0.0.1:" + ss.getLocalPort());
+  }
+
+  @Test
+  void stream_whenItEndsEarly_theRequestForTheRestGoesToTheNextServer() throws IOException {
+    AtomicInteger half = new AtomicInteger();
+    AtomicInteger b = new AtomicInteger();
+    URI broken = halfAnswering(half);
+    Transport t = transport(broken, server(200, "0123456789", b));
+    try (InputStream in = t.postForStream("/v1/blocks/fetch", Map.of("ids", List.of()))) {
+      int n = 0;
+      try {
+        n = in.readNBytes(1000).length; // 10 bytes, then the end
+      } catch (IOException e) {
+        n = 10; // or the JDK reports the short body as a broken connection (which marks the server failed itself)
+      }
+      assertEquals(10, n);
+      t.streamEnded(in, "POST /v1/blocks/fetch"); // what Puller and BlockFetcher do on a short stream
+    }
+    assertEquals(1, half.get());
+    try (InputStream in = t.postForStream("/v1/blocks/fetch", Map.of("ids", List.of()))) {
+      assertEquals("0123456789", new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+    }
+    assertEquals(1, b.get(), "after the early end the next server is asked");
+    assertEquals(1, half.get());
+    assertTrue(events.get(0).contains(broken + " failed POST /v1/blocks/fetch ("), events.toString());
+    assertEquals(2, t.streamAttempts(), "a broken stream is asked for once per server, at least twice");
+  }
+
   @Test
   void request_whenEveryServerIsDown_failsAfterThreeRoundsNamingThemAll() throws IOException {
     Transport t = transport(refusing(), refusing());
