@@ -357,10 +357,6 @@ final class Transport {
     return servers.preferred().plain.lost(e);
   }
 
-  private static HttpRequest.BodyPublisher jsonBody(Object body) {
-    return HttpRequest.BodyPublishers.ofByteArray(json(body));
-  }
-
   private static byte[] json(Object body) {
     try {
       return JSON.writeValueAsBytes(body);
