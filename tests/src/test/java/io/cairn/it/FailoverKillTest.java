@@ -1,6 +1,5 @@
 package io.cairn.it;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -225,14 +224,16 @@ class FailoverKillTest {
       assertEquals(0, Http.exec("sync").exit());
       assertEquals(TestDisks.sha256(overlayCopy), TestDisks.sha256(mounted), "the mount reads every write");
       byte[] want = Files.readAllBytes(overlayCopy);
-      // The written ranges through B until the mount's journal has drained (a whole-disk read of the
-      // overlay from the bucket takes seconds), then the whole disk once through C.
+      // The written ranges (the rest is the base, which cairn verify checks below) through B until the
+      // mount's journal has drained, then through C: a whole-disk read of the overlay takes seconds.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!rangesMatch(b, written, want) && System.nanoTime() < deadline) {
         Thread.sleep(200);
       }
       assertTrue(rangesMatch(b, written, want), "every write reached the store, read through B\n" + m.log());
-      assertArrayEquals(want, FuseOverlayTest.serverDisk(c, "vm"), "the whole disk through C");
+      assertTrue(rangesMatch(c, written, want), "and through C");
+      assertEquals(Http.json(Http.get(b.uri("v1/overlays/vm"))).path("generation").asLong(),
+          Http.json(Http.get(c.uri("v1/overlays/vm"))).path("generation").asLong(), "B and C see one version");
       assertTrue(m.log().contains("failover: server " + v.baseUri().toString().replaceAll("/$", "") + " failed"),
           m.log());
       System.out.println("FailoverKillTest: " + WRITES + " fsynced writes through the mount: " + (killedAt - t0) / 1_000_000
