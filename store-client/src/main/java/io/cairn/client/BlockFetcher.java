@@ -191,6 +191,8 @@ final class BlockFetcher implements AutoCloseable {
     final List<Pending> pending;
     private volatile boolean aborted;
     private volatile InputStream stream;
+    /** Whether the last {@link #receive} got a response stream (its failure came after the request succeeded). */
+    private boolean streamBegan;
 
     Batch(List<BlockId> ids, List<Pending> pending) {
       this.ids = ids;
@@ -212,7 +214,7 @@ final class BlockFetcher implements AutoCloseable {
     @Override
     public void run() {
       try {
-        List<Integer> bad = receive(ids, pending, null);
+        List<Integer> bad = receiveFailingOver();
         if (!bad.isEmpty()) {
           // Once more: the first copy may have been damaged in transit.
           List<BlockId> again = new ArrayList<>();
@@ -247,6 +249,42 @@ final class BlockFetcher implements AutoCloseable {
       }
     }
 
+    /**
+     * {@link #receive} of the whole batch; when the stream breaks off, the blocks not yet received
+     * are asked for again (the request goes to the next server, or through a proxy to another),
+     * {@link Transport#streamAttempts} times in all. Returns the indexes (into {@link #ids}) of
+     * blocks that hashed wrong.
+     */
+    private List<Integer> receiveFailingOver() throws IOException {
+      List<Integer> index = new ArrayList<>();
+      for (int i = 0; i < ids.size(); i++) {
+        index.add(i);
+      }
+      List<Integer> bad = new ArrayList<>();
+      for (int attempt = 1; ; attempt++) {
+        List<BlockId> want = new ArrayList<>(index.size());
+        List<Pending> waits = new ArrayList<>(index.size());
+        for (int i : index) {
+          want.add(ids.get(i));
+          waits.add(pending.get(i));
+        }
+        streamBegan = false;
+        try {
+          for (int k : receive(want, waits, null)) {
+            bad.add(index.get(k));
+          }
+          return bad;
+        } catch (CairnException e) {
+          // A request that failed before its stream began has been through every server already.
+          if (aborted || !streamBegan || e.code() != ErrorCode.UNAVAILABLE
+              || attempt >= api.transport().streamAttempts()) {
+            throw e;
+          }
+          index.removeIf(i -> pending.get(i).done.isDone()); // verified before the break
+        }
+      }
+    }
+
     /** Receives {@code want} in one request; returns the indexes (into {@code want}) of blocks that hashed wrong. */
     private List<Integer> receive(List<BlockId> want, List<Pending> waits, Map<BlockId, BlockId> actual)
         throws IOException {
@@ -264,6 +302,7 @@ final class BlockFetcher implements AutoCloseable {
       requests.incrementAndGet();
       try (InputStream body = api.fetch(want)) {
         stream = body;
+        streamBegan = true;
         if (aborted) {
           throw new IOException("abandoned");
         }
@@ -275,7 +314,9 @@ final class BlockFetcher implements AutoCloseable {
           try {
             sent = in.next(buf, 0);
           } catch (EOFException e) {
-            throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
+            java.net.URI server = api.transport().base();
+            api.transport().streamEnded(body, "POST /v1/blocks/fetch");
+            throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + server
                 + " ended a block stream early (it may have stopped)", e);
           }
           if (!sent.equals(expected)) {

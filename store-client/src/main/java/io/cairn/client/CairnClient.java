@@ -31,8 +31,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A client of one Cairn server: publish images, pull them with delta transfer, and manage tags.
- * Thread-safe; one instance is meant to be shared. Close it to write the cache's pack index and
+ * A client of one Cairn server, or of several that serve one store (a request goes to the next
+ * when its server fails: {@link Builder#endpoints}): publish images, pull them with delta
+ * transfer, and manage tags. Thread-safe; one instance is meant to be shared. Close it to write the cache's pack index and
  * stop its worker threads.
  *
  * <pre>{@code
@@ -54,7 +55,8 @@ public final class CairnClient implements AutoCloseable {
   private final DeployClient deploy;
 
   private CairnClient(Builder b) {
-    this.api = new ServerApi(new Transport(b.endpoint, b.token, b.connectTimeout, b.requestTimeout, b.caFile));
+    this.api = new ServerApi(new Transport(b.endpoints, b.token, b.connectTimeout, b.requestTimeout, b.caFile,
+        b.failoverCoolDown, b.failoverEvents));
     this.cache = b.cacheDir.map(d -> BlockCache.open(d, b.cacheBytes));
     this.overlays = new OverlayClient(api.transport());
     this.deploy = new DeployClient(api.transport());
@@ -74,8 +76,14 @@ public final class CairnClient implements AutoCloseable {
     return new Builder();
   }
 
+  /** The first server as configured (the one preferred while it answers). */
   public URI endpoint() {
-    return api.transport().base();
+    return api.transport().first();
+  }
+
+  /** Every server, in the configured order of preference. */
+  public List<URI> endpoints() {
+    return api.transport().bases();
   }
 
   /** The local block cache, when one was configured. */
@@ -309,7 +317,9 @@ public final class CairnClient implements AutoCloseable {
 
   /** Client settings; the defaults live here and nowhere else. */
   public static final class Builder {
-    private URI endpoint = URI.create("http://127.0.0.1:7070");
+    private List<URI> endpoints = List.of(URI.create("http://127.0.0.1:7070"));
+    private Duration failoverCoolDown = Duration.ofSeconds(30);
+    private java.util.function.Consumer<String> failoverEvents = m -> { };
     private Optional<String> token = Optional.empty();
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(120);
@@ -331,11 +341,42 @@ public final class CairnClient implements AutoCloseable {
     }
 
     public Builder endpoint(URI uri) {
-      if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
-          || uri.getHost() == null) {
-        throw new io.cairn.error.InvalidInputException("server URL must look like http://HOST:PORT, got " + uri);
+      return endpoints(List.of(uri));
+    }
+
+    /**
+     * Several servers of one store (docs/scale-out.md), in order of preference. A request goes to
+     * the first that has not failed recently; when its server refuses the connection, breaks it,
+     * times out or answers 502/503/504, it goes to the next, if it never reached the failed server
+     * or is idempotent (docs/client.md, "Several servers"). A failed server is tried first again
+     * after {@link #failoverCoolDown}.
+     */
+    public Builder endpoints(List<URI> uris) {
+      if (uris.isEmpty()) {
+        throw new io.cairn.error.InvalidInputException("at least one server URL is needed");
       }
-      this.endpoint = uri;
+      for (URI uri : uris) {
+        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+            || uri.getHost() == null) {
+          throw new io.cairn.error.InvalidInputException("server URL must look like http://HOST:PORT, got " + uri);
+        }
+      }
+      this.endpoints = List.copyOf(uris);
+      return this;
+    }
+
+    /** How long a server that failed is tried only after the others (default 30 s). */
+    public Builder failoverCoolDown(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("cool-down must not be negative");
+      }
+      this.failoverCoolDown = d;
+      return this;
+    }
+
+    /** Receives one line each time a server fails and the client turns to the next (default: none). */
+    public Builder onFailover(java.util.function.Consumer<String> events) {
+      this.failoverEvents = java.util.Objects.requireNonNull(events);
       return this;
     }
 

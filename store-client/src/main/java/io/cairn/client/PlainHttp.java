@@ -54,12 +54,16 @@ final class PlainHttp {
     this.readMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, requestTimeout.toMillis()));
   }
 
+  URI base() {
+    return base;
+  }
+
   /** Sends the request and returns the whole 2xx response body. */
-  byte[] bytes(String method, String path, String type, byte[] body, Transport errors) {
-    try (InputStream in = stream(method, path, type, body, errors)) {
+  byte[] bytes(String method, String path, String type, byte[] body) {
+    try (InputStream in = stream(method, path, type, body)) {
       return in.readAllBytes();
     } catch (IOException e) {
-      throw errors.lost(e);
+      throw lost(e);
     }
   }
 
@@ -69,11 +73,11 @@ final class PlainHttp {
    * Closing the stream before its end drops the connection, which also wakes a thread blocked
    * reading it; a body read to its end leaves the connection for the next request.
    */
-  InputStream stream(String method, String path, String type, byte[] body, Transport errors) {
-    return stream(method, path, type, body, errors, 1);
+  InputStream stream(String method, String path, String type, byte[] body) {
+    return stream(method, path, type, body, 1);
   }
 
-  private InputStream stream(String method, String path, String type, byte[] body, Transport errors, int attempt) {
+  private InputStream stream(String method, String path, String type, byte[] body, int attempt) {
     String what = method + " " + path;
     HttpURLConnection c;
     try {
@@ -107,14 +111,14 @@ final class PlainHttp {
       status = c.getResponseCode();
     } catch (ConnectException | NoRouteToHostException | UnknownHostException e) {
       c.disconnect();
-      throw errors.unreachable(e);
+      throw unreachable(e);
     } catch (SocketTimeoutException e) {
       c.disconnect();
-      throw new CairnException(ErrorCode.UNAVAILABLE, "the Cairn server at " + base + " did not answer " + what
-          + " within " + Duration.ofMillis(readMillis).toSeconds() + " s (is it overloaded or stuck?)", e);
+      throw new ServerFailedException(ErrorCode.UNAVAILABLE, "the Cairn server at " + base + " did not answer " + what
+          + " within " + Duration.ofMillis(readMillis).toSeconds() + " s (is it overloaded or stuck?)", true, e);
     } catch (IOException e) {
       c.disconnect();
-      throw errors.lost(e);
+      throw lost(e);
     }
     if (status / 100 != 2) {
       byte[] err;
@@ -125,16 +129,34 @@ final class PlainHttp {
       }
       if (status == 429 && attempt < Busy.ATTEMPTS) {
         Busy.pause(Optional.ofNullable(c.getHeaderField("Retry-After")), attempt, what);
-        return stream(method, path, type, body, errors, attempt + 1);
+        return stream(method, path, type, body, attempt + 1);
       }
-      throw RemoteErrors.map(status, err, what);
+      CairnException mapped = RemoteErrors.map(status, err, what);
+      throw ServerFailedException.isServerStatus(status) ? ServerFailedException.of(mapped, true) : mapped;
     }
     try {
       return new Body(c, c.getInputStream(), c.getContentLengthLong());
     } catch (IOException e) {
       c.disconnect();
-      throw errors.lost(e);
+      throw lost(e);
     }
+  }
+
+  /** Nothing reached the server: the next one may take the request, whatever it is. */
+  ServerFailedException unreachable(Exception e) {
+    return new ServerFailedException(ErrorCode.UNAVAILABLE, "cannot reach the Cairn server at " + base + ": "
+        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+        + " (is `cairn serve` running? set --server or CAIRN_SERVER)", false, e);
+  }
+
+  /** The connection broke after the request may have reached the server; a TLS failure is the caller's to fix. */
+  CairnException lost(IOException e) {
+    Optional<CairnException> tlsFailure = ClientTls.failure(e, base);
+    if (tlsFailure.isPresent()) {
+      return tlsFailure.get();
+    }
+    return new ServerFailedException(ErrorCode.UNAVAILABLE, "connection to the Cairn server at " + base + " failed: "
+        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), true, e);
   }
 
   /** A response body that gives its connection back only when it was read to the end. */

@@ -373,23 +373,51 @@ final class Puller {
     /**
      * Fetches the slots' blocks in one request, each frame read straight into its slot and hashed
      * there; returns the slots whose bytes did not hash to their id (and, when {@code actual} is
-     * given, records what they hashed to).
+     * given, records what they hashed to). When the stream breaks off, the blocks not yet
+     * received are asked for again (the request goes to the next server, or through a proxy to
+     * another), {@link Transport#streamAttempts} times in all.
      */
     private List<Integer> fetchInto(List<Integer> slots, Map<Integer, BlockId> actual) throws IOException {
+      List<Integer> bad = new ArrayList<>();
+      int[] received = new int[2];
+      List<Integer> rest = slots;
+      for (int attempt = 1; ; attempt++) {
+        received[0] = 0;
+        received[1] = 0;
+        try {
+          fetchOnce(rest, actual, bad, received);
+          return bad;
+        } catch (CairnException e) {
+          // A request that failed before its stream began has been through every server already.
+          if (e.code() != ErrorCode.UNAVAILABLE || received[1] == 0 || attempt >= api.transport().streamAttempts()) {
+            throw e;
+          }
+          rest = rest.subList(received[0], rest.size());
+        }
+      }
+    }
+
+    /**
+     * One request for {@code slots}; counts in {@code received[0]} the frames taken off the stream,
+     * and sets {@code received[1]} once the stream began.
+     */
+    private void fetchOnce(List<Integer> slots, Map<Integer, BlockId> actual, List<Integer> bad, int[] received)
+        throws IOException {
       int bs = job.bs;
       List<BlockId> want = new ArrayList<>(slots.size());
       for (int i : slots) {
         want.add(ids[i]);
       }
-      List<Integer> bad = new ArrayList<>();
       try (InputStream body = api.fetch(want)) {
+        received[1] = 1;
         BlockFrames.Reader in = job.frames.reader(body, 1 << 16);
         for (int i : slots) {
-          BlockId sent = readFrame(in, i * bs);
+          BlockId sent = readFrame(in, body, i * bs);
           if (!sent.equals(ids[i])) {
             throw new CairnException(ErrorCode.INTERNAL, "the server sent block " + sent.toHex()
                 + " where " + ids[i].toHex() + " was asked for");
           }
+          received[0]++;
           job.fetched.addAndGet(bs);
           BlockId got = BlockHasher.hashBlock(buf, i * bs, bs);
           if (!got.equals(ids[i])) {
@@ -402,14 +430,15 @@ final class Puller {
           filled(i, Source.SERVER);
         }
       }
-      return bad;
     }
 
-    private BlockId readFrame(BlockFrames.Reader in, int off) {
+    private BlockId readFrame(BlockFrames.Reader in, InputStream body, int off) {
       try {
         return in.next(buf, off);
       } catch (EOFException e) {
-        throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + api.transport().base()
+        java.net.URI server = api.transport().base();
+        api.transport().streamEnded(body, "POST /v1/blocks/fetch");
+        throw new CairnException(ErrorCode.UNAVAILABLE, "the server at " + server
             + " ended a block stream early (it may have stopped); run the pull again to resume", e);
       } catch (IOException e) {
         throw api.transport().lost(e);

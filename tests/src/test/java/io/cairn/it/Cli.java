@@ -71,11 +71,11 @@ public final class Cli {
     return pb.start();
   }
 
-  /** The admin token of the test server named by {@code --server URL}, so commands run as admin by default. */
+  /** The admin token of the test server named by {@code --server URL[,URL...]} (the first), so commands run as admin by default. */
   private static java.util.Optional<String> serverToken(String... args) {
     for (int i = 0; i + 1 < args.length; i++) {
       if (args[i].equals("--server")) {
-        return ServerProcess.tokenForPort(java.net.URI.create(args[i + 1]).getPort());
+        return ServerProcess.tokenForPort(java.net.URI.create(args[i + 1].split(",")[0]).getPort());
       }
     }
     return java.util.Optional.empty();

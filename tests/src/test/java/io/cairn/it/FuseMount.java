@@ -48,10 +48,16 @@ final class FuseMount implements AutoCloseable {
   /** Starts {@code cairn mount MOUNTPOINT --server URL --cache CACHE extra...} and waits until it is mounted. */
   static FuseMount start(ServerProcess server, Path mountPoint, Path cache, Path logDir, String... extra)
       throws IOException, InterruptedException {
+    return start(server.baseUri().toString(), mountPoint, cache, logDir, extra);
+  }
+
+  /** As above with {@code --server SERVERS}: one URL, or several separated by commas. */
+  static FuseMount start(String servers, Path mountPoint, Path cache, Path logDir, String... extra)
+      throws IOException, InterruptedException {
     requireFuse();
     Files.createDirectories(mountPoint);
     List<String> args = new ArrayList<>(List.of("mount", mountPoint.toString(), "--server",
-        server.baseUri().toString(), "--cache", cache.toString()));
+        servers, "--cache", cache.toString()));
     args.addAll(List.of(extra));
     String name = "mount" + SEQ.incrementAndGet();
     Process p = Cli.start(logDir, name, args.toArray(String[]::new));

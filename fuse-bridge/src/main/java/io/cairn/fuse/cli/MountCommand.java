@@ -89,20 +89,22 @@ final class MountCommand implements Callable<Integer> {
     if (timeoutSeconds < 1) {
       throw new InvalidInputException("--timeout must be at least 1 second");
     }
-    java.net.URI uri = endpoint.uri();
+    java.util.List<java.net.URI> uris = endpoint.uris();
     Path cacheDir = cache != null ? cache : BlockCache.defaultDir();
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     long journalBytes = parseSize(journalSize);
     if (journalBytes < (1 << 20)) {
       throw new InvalidInputException("--journal-size must be at least 1M");
     }
-    CairnClient.Builder builder = CairnClient.builder().endpoint(uri).token(endpoint.token()).connectTimeout(timeout)
+    EventLog log = new EventLog(System.err);
+    CairnClient.Builder builder = CairnClient.builder().endpoints(uris).onFailover(m -> log.event("failover", m))
+        .token(endpoint.token()).connectTimeout(timeout)
         .requestTimeout(timeout).parallelism(parallel).cacheDir(cacheDir).cacheBytes(parseSize(cacheSize))
         .readAhead(parseSize(readAhead));
     endpoint.ca().ifPresent(builder::caCertificates);
     try (CairnClient client = builder.build()) {
       new MountSession(client, mountPoint, cacheDir, allowOther, Duration.ofSeconds(Math.max(1, flushInterval)),
-          flushHold, new EventLog(System.err), trustSet, java.util.Optional.ofNullable(metricsFile), journalBytes,
+          flushHold, log, trustSet, java.util.Optional.ofNullable(metricsFile), journalBytes,
           timeout, allowShrink).run();
     }
     return 0;

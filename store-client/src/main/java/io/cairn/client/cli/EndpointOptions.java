@@ -2,6 +2,8 @@ package io.cairn.client.cli;
 
 import io.cairn.error.InvalidInputException;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -10,8 +12,9 @@ import picocli.CommandLine.Option;
  * environment variables and defaults cannot drift apart.
  */
 public final class EndpointOptions {
-  @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
-      description = "Cairn server (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
+  @Option(names = "--server", paramLabel = "URL[,URL...]", defaultValue = "${env:CAIRN_SERVER:-http://127.0.0.1:7070}",
+      description = "Cairn server, or several of one store separated by commas: requests go to the first that"
+          + " answers (env CAIRN_SERVER; default: ${DEFAULT-VALUE}).")
   String server;
 
   @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:CAIRN_TOKEN}",
@@ -28,17 +31,34 @@ public final class EndpointOptions {
     return java.util.Optional.ofNullable(ca);
   }
 
-  /** The server's URL, or a message that says what a valid one looks like. */
+  /** The first server's URL. */
   public URI uri() {
-    try {
-      URI uri = URI.create(server);
-      if (uri.getScheme() == null || uri.getHost() == null) {
-        throw new IllegalArgumentException("no scheme or host");
+    return uris().get(0);
+  }
+
+  /**
+   * The servers' URLs in the order given ({@code --server A,B,C}, or the same in CAIRN_SERVER), or
+   * a message that says what a valid one looks like.
+   */
+  public List<URI> uris() {
+    List<URI> out = new ArrayList<>();
+    for (String part : server.split(",", -1)) {
+      String s = part.strip();
+      try {
+        URI uri = URI.create(s);
+        if (uri.getScheme() == null || uri.getHost() == null) {
+          throw new IllegalArgumentException("no scheme or host");
+        }
+        if (out.contains(uri)) {
+          throw new InvalidInputException("--server '" + server + "' names " + s + " twice");
+        }
+        out.add(uri);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException("--server '" + server + "': '" + s + "' is not a URL like http://HOST:7070"
+            + " or https://HOST:7070 (several are separated by commas)");
       }
-      return uri;
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("--server '" + server + "' is not a URL like http://HOST:7070 or https://HOST:7070");
     }
+    return out;
   }
 
   /** The token, or null when none was given. */

@@ -35,7 +35,9 @@ final class ServerOptions {
   boolean json;
 
   CairnClient client(boolean withCache) {
-    CairnClient.Builder b = CairnClient.builder().endpoint(endpoint.uri()).token(endpoint.token())
+    // With several servers, each failover is one line on stderr: the command goes on, but an operator should know.
+    CairnClient.Builder b = CairnClient.builder().endpoints(endpoint.uris()).token(endpoint.token())
+        .onFailover(m -> System.err.println("cairn: " + m))
         .connectTimeout(Duration.ofSeconds(timeoutSeconds)).parallelism(parallel);
     endpoint.ca().ifPresent(b::caCertificates);
     if (withCache && !noCache) {

@@ -78,7 +78,17 @@ final class TagEndpoints {
     // Re-committing the (identical) root with the tag is one synced batch: the tag can never
     // point at a root that is not durable. From the state read above only: of two requests racing
     // to create or move the tag (through any servers of one bucket) one wins, the other gets 409.
-    index.commitIfTagAt(root, tag, before);
+    try {
+      index.commitIfTagAt(root, tag, before);
+    } catch (io.cairn.error.CairnException e) {
+      // Lost the race to a move to this very digest (often the same request, sent again by a client
+      // failing over after the first server applied it and died): the caller's wish holds, so 200.
+      if (e.code() != io.cairn.error.ErrorCode.CONFLICT
+          || !index.tag(tag).map(IndexStore.TagEntry::digest).equals(Optional.of(digest))) {
+        throw e;
+      }
+      existed = true;
+    }
     counters.storeGeneration.incrementAndGet();
     Responses.json(ex, existed ? 200 : 201, tagJson(index.tag(tag).orElseThrow()));
   }
