@@ -141,7 +141,26 @@ public final class ObjectBlockStore implements BlockStore {
 
   @Override
   public void read(List<BlockId> want, byte[] dst, int off) {
-    long gen = ids.generation();
+    // A repack on another server may have deleted a pack this server's index still points at: the
+    // log already says so (the repack retires the pack before deleting it) and the live blocks are
+    // in a new pack, so a refresh (LIST of packs, new tails, the log) finds them. Twice, because a
+    // refresh may list the packs just before the new one is stored and poll the log just after.
+    for (int attempt = 0; ; attempt++) {
+      long gen = ids.generation();
+      try {
+        readOnce(want, dst, off, gen);
+        return;
+      } catch (io.cairn.server.objects.ObjectNotFoundException gone) {
+        if (attempt == 2) {
+          throw new io.cairn.error.StoreException(ErrorCode.UNAVAILABLE, "a pack holding blocks of this read was"
+              + " deleted and no new copy was found after two refreshes: " + gone.getMessage(), gone);
+        }
+        ids.refresh(gen);
+      }
+    }
+  }
+
+  private void readOnce(List<BlockId> want, byte[] dst, int off, long gen) {
     Loc[] locs = locate(want);
     if (Arrays.stream(locs).anyMatch(l -> l == null)) {
       ids.refresh(gen);
