@@ -193,6 +193,51 @@ class BucketGcTest {
       pullIdentical(b, "gc/busy:v" + i, images.get(i));
     }
     pullIdentical(a, "gc/keep:v1", keep);
+  }
+
+  /** {@code n} blocks of seeded random bytes. */
+  private static byte[] randomBlocks(int n, long seed) {
+    byte[] b = new byte[n * 4096];
+    new java.util.Random(seed).nextBytes(b);
+    return b;
+  }
+
+  @Test
+  @Order(3)
+  void repack_whenAPackIsMostlyDead_rewritesItAndAServerThatStillNamesItReadsTheNewOne() throws Exception {
+    byte[] mostly = randomBlocks(100, 41);
+    byte[] shared = new byte[100 * 4096]; // the first 30 blocks of `mostly`, then 70 of its own
+    System.arraycopy(mostly, 0, shared, 0, 30 * 4096);
+    System.arraycopy(randomBlocks(70, 42), 0, shared, 30 * 4096, 70 * 4096);
+    Path mostlyRaw = java.nio.file.Files.write(dir.resolve("mostly.raw"), mostly);
+    Path sharedRaw = java.nio.file.Files.write(dir.resolve("shared.raw"), shared);
+    String mostlyDigest = push(a, mostlyRaw, "gc/mostly:v1"); // one pack of 100 blocks
+    push(a, sharedRaw, "gc/shared:v1"); // stores only its 70 new blocks
+    pullIdentical(b, "gc/mostly:v1", mostlyRaw); // B's index now names the first pack
+    assertEquals(204, Http.send(Http.req(a.uri("v1/tags/gc/mostly:v1")).DELETE().build()).statusCode());
+    assertEquals(204, Http.send(Http.req(a.uri("v1/images/" + mostlyDigest)).DELETE().build()).statusCode());
+
+    JsonNode first = gcOverHttp(a);
+    assertEquals(70, first.path("blocksCondemned").asLong(), first.toString());
+    Thread.sleep(GRACE * 1000L + 500);
+    long t0 = System.nanoTime();
+    JsonNode second = gcOverHttp(a);
+    System.out.println("BucketGcTest: repack run " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + second);
+    assertEquals(70, second.path("blocksSwept").asLong(), second.toString());
+    assertEquals(1, second.path("packsRewritten").asLong(), second.toString());
+    assertEquals(30, second.path("blocksCopied").asLong(), second.toString());
+    assertEquals(2, second.path("packsDeleted").asLong(), "the rewritten pack and the image's page pack");
+    assertTrue(second.path("bytesReclaimed").asLong() > 60 * 4096, second.toString());
+
+    // B still names the deleted pack for the 30 shared blocks: its read meets a 404, refreshes and
+    // reads them from the new pack. A fresh client cache, so every block comes from the server.
+    Path out = dir.resolve("shared-via-b.raw");
+    Cli.Result pull = Cli.run("pull", "gc/shared:v1", out.toString(), "--server", b.baseUri().toString(), "--cache",
+        dir.resolve("cache-fresh").toString());
+    assertEquals(0, pull.exit(), pull.toString());
+    assertEquals(TestDisks.sha256(sharedRaw), TestDisks.sha256(out));
+    pullIdentical(a, "gc/shared:v1", sharedRaw);
+    pullIdentical(b, "gc/keep:v1", keep);
 
     List<String> args = new ArrayList<>(List.of("verify", "--sample", "20", "--data", dir.resolve("data-verify").toString()));
     args.addAll(Arrays.asList(storeArgs).subList(0, 4));

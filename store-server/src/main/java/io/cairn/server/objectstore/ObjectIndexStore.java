@@ -143,6 +143,7 @@ public final class ObjectIndexStore implements IndexStore {
         log.append(new MutationLog.Record(MutationLog.Kind.LIVE, e.key(), List.copyOf(revived), List.of()));
       }
       for (IndexPage p : batch) {
+        cache.put(p.id(), p); // the commit's fence reads them next: no GET per page
         if (pending.remove(p.id()) != null) {
           pendingBytes.addAndGet(-p.encoded().length);
         }
