@@ -123,7 +123,7 @@ final class CommitFence {
     long took = System.currentTimeMillis() - start;
     if (took > deadline.toMillis()) {
       throw new StoreException(ErrorCode.UNAVAILABLE, what + " took " + took + " ms since it checked the mutation log,"
-          + " more than the commit deadline of " + deadline.toSeconds() + " s (" + DEADLINE_ENV + "): a garbage"
+          + " more than the commit deadline of " + deadline.toMillis() + " ms (" + DEADLINE_ENV + "): a garbage"
           + " collection may have swept what it names, so nothing was written; retry");
     }
   }

@@ -243,6 +243,25 @@ class BucketGcTest {
   }
 
   @Test
+  void commit_whenItTakesLongerThanTheDeadlineAfterItsLogPoll_failsWithoutWritingTheRoot() {
+    MemoryObjectStore bucket = new MemoryObjectStore();
+    io.cairn.server.objects.FaultyObjectStore faulty = new io.cairn.server.objects.FaultyObjectStore(bucket);
+    BucketStore s = BucketStore.open(faulty, Optional.empty(), Optional.of(BucketFixture.SMALL_PACKS), DEADLINE);
+    store(s, 0, 10);
+    IndexPage page = IndexPage.of(List.of(id(0), id(1)));
+    s.index().putPages(List.of(page));
+    ImageRoot root = ImageRoot.of(2L * BS.bytes(), BS, IndexFormat.ENTRIES_PER_PAGE, List.of(page.id()));
+    // Call 1 is the page pack's PUT; the fence's LIST of the log comes next: slow it past the deadline.
+    faulty.delayCall(2, 250);
+    StoreException e = assertThrows(StoreException.class, () -> s.index().commit(root, Optional.empty()));
+    assertEquals(ErrorCode.UNAVAILABLE, e.code());
+    assertEquals(503, e.code().httpStatus());
+    assertEquals(Optional.empty(), open(bucket).index().root(root.digest()));
+    s.index().commit(root, Optional.empty()); // a retry within the deadline commits
+    assertTrue(open(bucket).index().root(root.digest()).isPresent());
+  }
+
+  @Test
   void run_whenGraceIsBelowThreeDeadlines_refusesWithInputInvalid() {
     BucketStore a = open(new MemoryObjectStore());
     StoreException e = assertThrows(StoreException.class,
