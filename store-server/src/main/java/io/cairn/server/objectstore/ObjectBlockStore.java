@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  * refreshed from the bucket when a lookup misses, so blocks another server stored are found. Reads
  * fetch frames by ranged GETs and re-hash every block ({@link PackReader}). Deletion and quarantine
  * cannot touch an immutable pack: they append records to the {@link MutationLog}, and the blocks
- * read as absent on every server that has polled it (repack, which reclaims the space, is future
- * work). Touch times are kept per process, as {@link io.cairn.server.store.IndexStore} keeps page
+ * read as absent on every server that has polled it (a collection's repack, BucketCollector,
+ * reclaims the space). Touch times are kept per process, as {@link io.cairn.server.store.IndexStore} keeps page
  * touches: the grace window of a collection starts over after a restart.
  */
 public final class ObjectBlockStore implements BlockStore {

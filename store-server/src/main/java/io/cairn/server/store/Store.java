@@ -230,8 +230,7 @@ public final class Store implements AutoCloseable {
 
   /**
    * Refuses {@code what} on a bucket store with {@link ErrorCode#NOT_SUPPORTED}: for admin
-   * operations that exist only for the embedded store so far (garbage collection across servers
-   * needs the grace rule of docs/scale-out.md first).
+   * operations that exist only for the embedded store so far.
    */
   public void requireEmbedded(String what) {
     if (bucket.isPresent()) {
@@ -318,8 +317,8 @@ public final class Store implements AutoCloseable {
 
   /**
    * Compacts every column family, so deleted data leaves the disk; for after garbage collection.
-   * Nothing to do on a bucket store: objects are deleted whole (a repack, not yet built, would
-   * fold packs there).
+   * Nothing to do on a bucket store: objects are deleted whole (the collection's repack
+   * rewrites packs there).
    */
   public void compact() {
     if (rocks.isEmpty()) {
