@@ -7,6 +7,7 @@ import io.cairn.id.ImageDigest;
 import io.cairn.id.PageId;
 import io.cairn.index.ImageRoot;
 import io.cairn.index.IndexPage;
+import io.cairn.server.objectstore.BucketCollector;
 import io.cairn.server.store.GcGuard;
 import io.cairn.server.store.OverlayRecord;
 import io.cairn.server.store.OverlayStore;
@@ -49,8 +50,17 @@ public final class GarbageCollector {
   }
 
   public GcReport run(Duration grace) {
-    // Across servers a sweep could delete what another server's publish just referenced.
-    store.requireEmbedded("garbage collection");
+    return run(grace, BucketCollector.DEFAULT_REPACK_DEAD);
+  }
+
+  /**
+   * As {@link #run(Duration)}; {@code repackDead} is the share of dead blocks above which a bucket
+   * store rewrites a pack (ignored by the embedded store, whose compaction does that).
+   */
+  public GcReport run(Duration grace, double repackDead) {
+    if (store.bucketStore().isPresent()) {
+      return runOnBucket(grace, repackDead);
+    }
     long t0 = System.currentTimeMillis();
     GcGuard guard = store.gcGuard();
     long startMillis;
@@ -131,6 +141,69 @@ public final class GarbageCollector {
         guard.setActive(false);
       } finally {
         sweepLock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Across servers: condemn, then sweep a grace later after a fresh mark (BucketCollector). The mark
+   * is exact (hash sets, not a Bloom filter): a condemned block is one the mark provably missed.
+   */
+  private GcReport runOnBucket(Duration grace, double repackDead) {
+    long t0 = System.currentTimeMillis();
+    long before = store.diskBytes();
+    Set<PageId> pages = new HashSet<>();
+    Set<BlockId> blocks = new HashSet<>();
+    BucketCollector.Result r = store.bucketStore().orElseThrow().collector().run(grace, repackDead, () -> {
+      mark(pages, blocks);
+      return new BucketCollector.LiveSet() {
+        @Override
+        public boolean block(BlockId id) {
+          return blocks.contains(id);
+        }
+
+        @Override
+        public boolean page(PageId id) {
+          return pages.contains(id);
+        }
+      };
+    });
+    long after = store.diskBytes();
+    return new GcReport(blocks.size(), pages.size(), r.blocksSwept(), r.blocksSwept() * store.blockSize().bytes(),
+        r.pagesSwept(), r.blocksCondemned(), r.pagesCondemned(), before, after, System.currentTimeMillis() - t0,
+        Optional.of(r));
+  }
+
+  /** Every page of every stored root, and every block those pages and every overlay's profile name. */
+  private void mark(Set<PageId> pages, Set<BlockId> blocks) {
+    for (ImageDigest d : store.index().images()) {
+      store.checkOpen();
+      Optional<ImageRoot> root = store.index().root(d);
+      if (root.isEmpty()) {
+        continue; // deleted since the listing
+      }
+      for (PageId pid : root.get().pageIds()) {
+        if (pid.isZero() || !pages.add(pid)) {
+          continue;
+        }
+        Optional<IndexPage> page = store.index().page(pid);
+        if (page.isEmpty()) {
+          continue; // damage; verify reports it
+        }
+        for (BlockId id : page.get().blockIds()) {
+          if (!id.isZero()) {
+            blocks.add(id);
+          }
+        }
+      }
+    }
+    try (OverlayStore.View v = store.overlays().view()) {
+      for (OverlayRecord o : v.list(Optional.empty())) {
+        v.forEachEntry(o.id(), (id, block) -> {
+          if (!id.isZero()) {
+            blocks.add(id);
+          }
+        });
       }
     }
   }

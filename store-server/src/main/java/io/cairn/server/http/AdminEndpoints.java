@@ -47,7 +47,8 @@ final class AdminEndpoints {
     }
     GcReport r;
     try {
-      r = new GarbageCollector(store).run(Duration.ofSeconds(grace));
+      r = new GarbageCollector(store).run(Duration.ofSeconds(grace),
+          Requests.queryLong(ex, "repackDead", 50, 100) / 100.0);
     } finally {
       oneAtATime.unlock();
     }
@@ -96,6 +97,7 @@ final class AdminEndpoints {
     m.put("diskBytesAfter", r.diskBytesAfter());
     m.put("diskBytesFreed", r.diskBytesFreed());
     m.put("millis", r.millis());
+    m.putAll(r.bucketFields());
     return m;
   }
 

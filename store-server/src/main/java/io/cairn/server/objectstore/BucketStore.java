@@ -9,6 +9,7 @@ import io.cairn.server.store.BlockStore;
 import io.cairn.server.store.IndexStore;
 import io.cairn.server.store.SignatureStore;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -32,9 +33,13 @@ public final class BucketStore {
   private final ObjectOverlayStore overlays;
   private final BucketRecordStore records;
   private final long openMillis;
+  private final ObjectStore store;
+  private final MutationLog log;
+  private final CommitFence fence;
 
-  private BucketStore(ObjectStore store, BlockSize blockSize, PackWriter.Options packOptions) {
+  private BucketStore(ObjectStore store, BlockSize blockSize, PackWriter.Options packOptions, Duration commitDeadline) {
     long t0 = System.nanoTime();
+    this.store = store;
     this.blockSize = blockSize;
     ObjectBlockStore[] b = new ObjectBlockStore[1];
     ObjectIndexStore[] x = new ObjectIndexStore[1];
@@ -52,6 +57,10 @@ public final class BucketStore {
     this.records = new BucketRecordStore(store);
     this.blocks = b[0] = new ObjectBlockStore(store, blockSize, packOptions, log, poll);
     this.index = x[0] = new ObjectIndexStore(store, log, poll, signatures);
+    this.log = log;
+    this.fence = new CommitFence(log, blocks.ids, index.ids, commitDeadline);
+    index.fence = fence;
+    overlays.fence = fence;
     blocks.ids.refresh(blocks.ids.generation());
     index.ids.refresh(index.ids.generation());
     this.openMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -67,8 +76,27 @@ public final class BucketStore {
 
   /** As {@link #open(ObjectStore, Optional)}, with pack options (tests use small packs). */
   public static BucketStore open(ObjectStore store, Optional<BlockSize> blockSize, Optional<PackWriter.Options> packs) {
+    return open(store, blockSize, packs, CommitFence.configured());
+  }
+
+  /**
+   * As {@link #open(ObjectStore, Optional, Optional)}, with the commit deadline of docs/scale-out.md
+   * (every server of a bucket must use the same; {@code CAIRN_COMMIT_DEADLINE} seconds otherwise).
+   */
+  public static BucketStore open(ObjectStore store, Optional<BlockSize> blockSize, Optional<PackWriter.Options> packs,
+      Duration commitDeadline) {
     BlockSize bs = format(store, blockSize);
-    return new BucketStore(store, bs, packs.orElse(PackWriter.Options.defaults(bs)));
+    return new BucketStore(store, bs, packs.orElse(PackWriter.Options.defaults(bs)), commitDeadline);
+  }
+
+  /** How long a commit may take from its log poll to its reference; a collection's grace is at least 3x this. */
+  public Duration commitDeadline() {
+    return fence.deadline();
+  }
+
+  /** A garbage collector over this store's packs and log (docs/scale-out.md). */
+  public BucketCollector collector() {
+    return new BucketCollector(store, log, blocks, index, fence.deadline());
   }
 
   private static BlockSize format(ObjectStore store, Optional<BlockSize> wanted) {

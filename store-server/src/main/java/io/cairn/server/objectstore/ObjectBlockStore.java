@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  * refreshed from the bucket when a lookup misses, so blocks another server stored are found. Reads
  * fetch frames by ranged GETs and re-hash every block ({@link PackReader}). Deletion and quarantine
  * cannot touch an immutable pack: they append records to the {@link MutationLog}, and the blocks
- * read as absent on every server that has polled it (repack, which reclaims the space, is future
- * work). Touch times are kept per process, as {@link io.cairn.server.store.IndexStore} keeps page
+ * read as absent on every server that has polled it (a collection's repack, BucketCollector,
+ * reclaims the space). Touch times are kept per process, as {@link io.cairn.server.store.IndexStore} keeps page
  * touches: the grace window of a collection starts over after a restart.
  */
 public final class ObjectBlockStore implements BlockStore {
@@ -141,7 +141,26 @@ public final class ObjectBlockStore implements BlockStore {
 
   @Override
   public void read(List<BlockId> want, byte[] dst, int off) {
-    long gen = ids.generation();
+    // A repack on another server may have deleted a pack this server's index still points at: the
+    // log already says so (the repack retires the pack before deleting it) and the live blocks are
+    // in a new pack, so a refresh (LIST of packs, new tails, the log) finds them. Twice, because a
+    // refresh may list the packs just before the new one is stored and poll the log just after.
+    for (int attempt = 0; ; attempt++) {
+      long gen = ids.generation();
+      try {
+        readOnce(want, dst, off, gen);
+        return;
+      } catch (io.cairn.server.objects.ObjectNotFoundException gone) {
+        if (attempt == 2) {
+          throw new io.cairn.error.StoreException(ErrorCode.UNAVAILABLE, "a pack holding blocks of this read was"
+              + " deleted and no new copy was found after two refreshes: " + gone.getMessage(), gone);
+        }
+        ids.refresh(gen);
+      }
+    }
+  }
+
+  private void readOnce(List<BlockId> want, byte[] dst, int off, long gen) {
     Loc[] locs = locate(want);
     if (Arrays.stream(locs).anyMatch(l -> l == null)) {
       ids.refresh(gen);

@@ -55,6 +55,8 @@ public final class ObjectIndexStore implements IndexStore {
       .maximumWeight(64L << 20).weigher((PageId k, IndexPage v) -> 64 + v.encoded().length).build();
   private final Map<PageId, Long> touches = new ConcurrentHashMap<>();
   private final Map<Tag, CasRegister> registers = new ConcurrentHashMap<>();
+  /** Set by {@link BucketStore} once both location indexes exist. */
+  CommitFence fence;
 
   ObjectIndexStore(ObjectStore store, MutationLog log, Runnable pollLog, ObjectSignatureStore signatures) {
     this.store = store;
@@ -141,6 +143,7 @@ public final class ObjectIndexStore implements IndexStore {
         log.append(new MutationLog.Record(MutationLog.Kind.LIVE, e.key(), List.copyOf(revived), List.of()));
       }
       for (IndexPage p : batch) {
+        cache.put(p.id(), p); // the commit's fence reads them next: no GET per page
         if (pending.remove(p.id()) != null) {
           pendingBytes.addAndGet(-p.encoded().length);
         }
@@ -183,6 +186,7 @@ public final class ObjectIndexStore implements IndexStore {
     // Pages before the root that names them, the root before the tag that names it: each PUT has
     // returned before the next starts, so no server ever follows a name to an absent object.
     flushPages();
+    protect(root);
     byte[] r = root.encoded();
     store.put(ObjectKeys.root(root.digest()), r, 0, r.length);
     if (tag.isPresent()) {
@@ -199,6 +203,28 @@ public final class ObjectIndexStore implements IndexStore {
   }
 
   /**
+   * Revives what the root names that a collection condemned, then checks the commit deadline: the
+   * root PUT that follows is the reference a collection's mark reads (CommitFence).
+   */
+  private void protect(ImageRoot root) {
+    if (fence == null) {
+      return;
+    }
+    long start = fence.begin();
+    List<PageId> pids = new ArrayList<>();
+    for (PageId pid : root.pageIds()) {
+      if (!pid.isZero()) {
+        pids.add(pid);
+      }
+    }
+    fence.protectPages(pids);
+    for (PageId pid : pids) {
+      page(pid).ifPresent(p -> fence.protectBlocks(p.blockIds()));
+    }
+    fence.check(start, "the commit of " + root.digest());
+  }
+
+  /**
    * The owner record is written before the root: a crash in between leaves a record that names no
    * root (nothing reads it), never a root without owners, which would be public.
    */
@@ -209,6 +235,7 @@ public final class ObjectIndexStore implements IndexStore {
     }
     byte[] charged = java.nio.ByteBuffer.allocate(8).putLong(bytes).array();
     store.put(ownerKey(root.digest(), owner), charged, 0, charged.length);
+    protect(root);
     byte[] r = root.encoded();
     store.put(ObjectKeys.root(root.digest()), r, 0, r.length);
     return true;

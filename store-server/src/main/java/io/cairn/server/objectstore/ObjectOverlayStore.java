@@ -58,6 +58,8 @@ final class ObjectOverlayStore implements OverlayStore {
   private final ObjectStore store;
   private final BlockSize blockSize;
   private final Map<String, CasRegister> registers = new ConcurrentHashMap<>();
+  /** Set by {@link BucketStore}: overlay writes name blocks a collection may have condemned. */
+  CommitFence fence;
   /** Profiles are immutable, so a cached one is never stale. */
   private final Map<String, NavigableMap<Long, BlockId>> profiles = Collections.synchronizedMap(
       new LinkedHashMap<>(16, 0.75f, true) {
@@ -222,8 +224,17 @@ final class ObjectOverlayStore implements OverlayStore {
       } else {
         apply(p, change);
       }
+      long start = 0;
+      if (fence != null) {
+        // The blocks this change names may be condemned copies a collection is about to sweep.
+        start = fence.begin();
+        fence.protectBlocks(change.set().values());
+      }
       String key = putProfile(p);
       try {
+        if (fence != null) {
+          fence.check(start, "an overlay write");
+        }
         reg.compareAndSet(v, encode(next, key));
         if (next.generation() % 16 == 0) {
           reg.compact(); // keeps a register's listing short; never removes its head

@@ -25,6 +25,7 @@ public final class Store implements AutoCloseable {
   private final Optional<RocksBackend> rocks;
   /** Empty for an embedded store. */
   private final Optional<ObjectStore> bucket;
+  private Optional<BucketStore> bucketStore = Optional.empty();
   private final BlockStore blocks;
   private final IndexStore index;
   private final OverlayStore overlays;
@@ -211,8 +212,15 @@ public final class Store implements AutoCloseable {
       throw new StoreException(ErrorCode.STORE_FORMAT, "cannot create " + localDir + ": " + e, e);
     }
     BucketStore b = BucketStore.open(bucket, blockSize);
-    return new Store(localDir, new StoreHeader(StoreHeader.FORMAT_VERSION, b.blockSize()), Optional.empty(),
+    Store s = new Store(localDir, new StoreHeader(StoreHeader.FORMAT_VERSION, b.blockSize()), Optional.empty(),
         Optional.of(bucket), new GcGuard(), g -> b.blocks(), b.index(), b.overlays(), b.signatures(), b.records());
+    s.bucketStore = Optional.of(b);
+    return s;
+  }
+
+  /** The bucket store's parts (its garbage collector), or empty for an embedded store. */
+  public Optional<BucketStore> bucketStore() {
+    return bucketStore;
   }
 
   /** The bucket this store lives in, or empty for an embedded (RocksDB) store. */
@@ -222,8 +230,7 @@ public final class Store implements AutoCloseable {
 
   /**
    * Refuses {@code what} on a bucket store with {@link ErrorCode#NOT_SUPPORTED}: for admin
-   * operations that exist only for the embedded store so far (garbage collection across servers
-   * needs the grace rule of docs/scale-out.md first).
+   * operations that exist only for the embedded store so far.
    */
   public void requireEmbedded(String what) {
     if (bucket.isPresent()) {
@@ -310,8 +317,8 @@ public final class Store implements AutoCloseable {
 
   /**
    * Compacts every column family, so deleted data leaves the disk; for after garbage collection.
-   * Nothing to do on a bucket store: objects are deleted whole (a repack, not yet built, would
-   * fold packs there).
+   * Nothing to do on a bucket store: objects are deleted whole (the collection's repack
+   * rewrites packs there).
    */
   public void compact() {
     if (rocks.isEmpty()) {
