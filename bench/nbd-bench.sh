@@ -111,6 +111,11 @@ qconvert() {
 # host's first read), and qemu-nbd's file is in the page cache.
 fio_run c-warm "nbd://127.0.0.1:$NBD_PORT/image/bench/nbd:1" --rw=read --bs=1m --iodepth=4 >/dev/null
 fio_run q-warm "nbd://127.0.0.1:$QPORT/raw" --rw=read --bs=1m --iodepth=4 >/dev/null
+# And an untimed write of each writer: the JVM compiles its TLS decryption (AES-GCM) only after some
+# 100 MiB of it (before that it runs 20-50x slower), which a server running for days has long done.
+head -c $((MIB << 19)) /dev/urandom > "$WORK/random.raw"
+qconvert c-wwarm "driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=$NBD_PORT,export=overlay/bw,tls-creds=tls0" >/dev/null
+qconvert q-wwarm "driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=$QWPORT,export=ov,tls-creds=tls0" >/dev/null
 sleep 2
 ratios=()
 row() {  # row ID UNIT CAIRN QEMU

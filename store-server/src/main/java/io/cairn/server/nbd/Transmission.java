@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The request loop of one session. Requests are answered one at a time, in order, on the
  * connection's own thread: a write's reply goes out only after {@link Export#write} returned, i.e.
- * after it is durable, so FLUSH and FUA need no work of their own.
+ * after it is applied whole and logged (it survives a kill -9); FLUSH, and FUA on a write, also
+ * sync the log before the reply (they survive a power cut).
  */
 final class Transmission {
   /** Extents one BLOCK_STATUS reply carries at most; the client asks again for the rest. */
@@ -51,9 +52,9 @@ final class Transmission {
       long length = Integer.toUnsignedLong(in.readInt());
       switch (type) {
         case Nbd.CMD_READ -> read(cookie, offset, length);
-        case Nbd.CMD_WRITE -> write(cookie, offset, length);
-        case Nbd.CMD_FLUSH -> simple(cookie, 0); // every acknowledged write is durable already
-        case Nbd.CMD_TRIM, Nbd.CMD_WRITE_ZEROES -> zero(cookie, offset, length);
+        case Nbd.CMD_WRITE -> write(cookie, flags, offset, length);
+        case Nbd.CMD_FLUSH -> flush(cookie);
+        case Nbd.CMD_TRIM, Nbd.CMD_WRITE_ZEROES -> zero(cookie, flags, offset, length);
         case Nbd.CMD_BLOCK_STATUS -> blockStatus(cookie, flags, offset, length);
         case Nbd.CMD_DISC -> {
           return;
@@ -113,7 +114,7 @@ final class Transmission {
     out.flush();
   }
 
-  private void write(long cookie, long offset, long length) throws IOException {
+  private void write(long cookie, int flags, long offset, long length) throws IOException {
     if (length > Nbd.MAX_PAYLOAD) {
       // The payload follows and cannot be skipped without reading it: hang up (the spec allows it).
       throw new IOException("write of " + length + " bytes is over the " + Nbd.MAX_PAYLOAD + " byte limit; closing");
@@ -130,13 +131,14 @@ final class Transmission {
     }
     try {
       export.write(offset, buf, len);
+      fua(flags);
       simple(cookie, 0);
     } catch (CairnException | IOException e) {
       failed(cookie, "write", offset, len, e);
     }
   }
 
-  private void zero(long cookie, long offset, long length) throws IOException {
+  private void zero(long cookie, int flags, long offset, long length) throws IOException {
     if (export.readOnly()) {
       error(cookie, Nbd.EPERM, export.name() + " is read-only");
     } else if (!inside(offset, length)) {
@@ -144,10 +146,26 @@ final class Transmission {
     } else {
       try {
         export.zero(offset, length);
+        fua(flags);
         simple(cookie, 0);
       } catch (CairnException | IOException e) {
         failed(cookie, "zero", offset, length, e);
       }
+    }
+  }
+
+  private void fua(int flags) throws IOException {
+    if ((flags & Nbd.CMD_FLAG_FUA) != 0) {
+      export.flush();
+    }
+  }
+
+  private void flush(long cookie) throws IOException {
+    try {
+      export.flush();
+      simple(cookie, 0);
+    } catch (CairnException e) {
+      failed(cookie, "flush", 0, 0, e);
     }
   }
 

@@ -22,13 +22,14 @@ final class RocksBlockInserter implements BlockInserter {
   /** {@value #BATCH_BLOCKS}, or fewer for blocks so large that 1,024 would buffer more than 8 MiB. */
   private final int batchBlocks;
   private boolean unflushed;
+  private boolean closed;
 
   RocksBlockInserter(RocksBackend rocks, RocksBlockStore store, BlockStore.Durability durability) {
     this.rocks = rocks;
     this.store = store;
     this.durability = durability;
     this.batchBlocks = Math.max(1, Math.min(BATCH_BLOCKS, (8 << 20) / store.blockSize().bytes()));
-    this.buffered = ByteBuffer.allocateDirect(batchBlocks * store.blockSize().bytes());
+    this.buffered = store.batchBuffer(batchBlocks * store.blockSize().bytes());
   }
 
   @Override
@@ -122,6 +123,10 @@ final class RocksBlockInserter implements BlockInserter {
       flush();
     } finally {
       batch.close();
+      if (!closed) {
+        closed = true;
+        store.releaseBatchBuffer(buffered);
+      }
     }
   }
 }
