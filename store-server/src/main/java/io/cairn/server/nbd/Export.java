@@ -20,10 +20,11 @@ interface Export {
   View view();
 
   /**
-   * Writes {@code len} bytes of {@code data}, atomically: on return every later read sees them and
-   * a kill -9 of the server keeps them; a power cut may lose them (whole) until {@link #flush}.
+   * Writes {@code len} bytes read from {@code data}, atomically: on return every later read sees
+   * them and a kill -9 of the server keeps them; a power cut may lose them (whole) until {@link
+   * #flush}. If it throws, nothing was written, and {@code data} may be partly read.
    */
-  void write(long offset, byte[] data, int len) throws IOException;
+  void write(long offset, java.io.InputStream data, int len) throws IOException;
 
   /** Makes {@code [offset, offset + len)} read as zeros (and hold no data); as {@link #write}. */
   void zero(long offset, long len) throws IOException;

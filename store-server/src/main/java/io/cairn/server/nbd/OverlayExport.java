@@ -5,7 +5,6 @@ import io.cairn.id.UserName;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.GcGuard;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.locks.Lock;
@@ -70,8 +69,8 @@ final class OverlayExport implements Export {
   }
 
   @Override
-  public void write(long offset, byte[] data, int len) throws IOException {
-    apply(offset, len, new ByteArrayInputStream(data, 0, len));
+  public void write(long offset, InputStream data, int len) throws IOException {
+    apply(offset, len, data);
   }
 
   @Override

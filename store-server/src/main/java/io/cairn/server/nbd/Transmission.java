@@ -120,21 +120,68 @@ final class Transmission {
       throw new IOException("write of " + length + " bytes is over the " + Nbd.MAX_PAYLOAD + " byte limit; closing");
     }
     int len = (int) length;
-    wire.in().readFully(buffer(len), 0, len);
-    if (export.readOnly()) {
-      error(cookie, Nbd.EPERM, export.name() + " is read-only");
+    if (export.readOnly() || !inside(offset, length)) {
+      wire.in().readFully(buffer(len), 0, len);
+      if (export.readOnly()) {
+        error(cookie, Nbd.EPERM, export.name() + " is read-only");
+      } else {
+        error(cookie, Nbd.ENOSPC, "write past the end of the disk (" + export.size() + " bytes)");
+      }
       return;
     }
-    if (!inside(offset, length)) {
-      error(cookie, Nbd.ENOSPC, "write past the end of the disk (" + export.size() + " bytes)");
-      return;
-    }
+    // The payload goes from the socket straight into the write, block by block: the store hashes
+    // and inserts the first blocks while the client is still sending the rest, instead of after the
+    // last byte arrived (a 2 MiB write took 10 ms to arrive and 11 ms to apply, one after the other).
+    Payload body = new Payload(wire.in(), len);
     try {
-      export.write(offset, buf, len);
+      export.write(offset, body, len);
       fua(flags);
       simple(cookie, 0);
     } catch (CairnException | IOException e) {
+      body.skipRest(); // the next request starts after this payload; throws if the socket is gone
       failed(cookie, "write", offset, len, e);
+    }
+  }
+
+  /** The next {@code left} bytes of the connection: one WRITE's payload. */
+  private static final class Payload extends java.io.InputStream {
+    private final java.io.InputStream in;
+    private int left;
+
+    Payload(java.io.InputStream in, int len) {
+      this.in = in;
+      this.left = len;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left == 0) {
+        return -1;
+      }
+      int b = in.read();
+      if (b < 0) {
+        throw new java.io.EOFException("the client hung up inside a write's payload");
+      }
+      left--;
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left == 0) {
+        return len == 0 ? 0 : -1;
+      }
+      int n = in.read(b, off, Math.min(len, left));
+      if (n < 0) {
+        throw new java.io.EOFException("the client hung up inside a write's payload");
+      }
+      left -= n;
+      return n;
+    }
+
+    void skipRest() throws IOException {
+      in.skipNBytes(left);
+      left = 0;
     }
   }
 
