@@ -17,6 +17,8 @@ import java.util.List;
 final class Transmission {
   /** Extents one BLOCK_STATUS reply carries at most; the client asks again for the rest. */
   private static final int MAX_EXTENTS = 8192;
+  /** How long a WRITE's payload may stall between two reads. */
+  private static final int PAYLOAD_TIMEOUT_MS = 30_000;
 
   private final Wire wire;
   private final Handshake.Session session;
@@ -132,7 +134,10 @@ final class Transmission {
     // The payload goes from the socket straight into the write, block by block: the store hashes
     // and inserts the first blocks while the client is still sending the rest, instead of after the
     // last byte arrived (a 2 MiB write took 10 ms to arrive and 11 ms to apply, one after the other).
+    // The write holds its overlay's lock and the GC's mutation lock while the payload arrives: a
+    // client that stalls inside one is dropped (the write is not applied) rather than blocking both.
     Payload body = new Payload(wire.in(), len);
+    wire.socket().setSoTimeout(PAYLOAD_TIMEOUT_MS);
     try {
       export.write(offset, body, len);
       fua(flags);
@@ -140,6 +145,8 @@ final class Transmission {
     } catch (CairnException | IOException e) {
       body.skipRest(); // the next request starts after this payload; throws if the socket is gone
       failed(cookie, "write", offset, len, e);
+    } finally {
+      wire.socket().setSoTimeout(0); // between requests an attached disk may be idle for hours
     }
   }
 
