@@ -9,17 +9,18 @@
 #   nbd.seqread.MBps      sequential 1 MiB reads of the whole image, iodepth 4, plain NBD
 #   nbd.randread4k.iops   4 KiB random reads for 10 s (5 s with --quick), iodepth 16, plain NBD
 #   nbd.writeseq.MBps     qemu-img convert -n: half the image's size of new random bytes into an overlay
+#   nbd.writeseq.cpuSeconds  CPU time the server process (every thread) spent during that convert
 #   nbd.write4k.iops      qemu-io: MIB*4 aio_writes of 4 KiB, 132 KiB apart (a new block each; each a
 #                         repeated byte, 250 values, so Cairn stores few distinct blocks), then FLUSH
 #   nbd.write4kseq.iops   qemu-io: MIB*8 aio_writes of 4 KiB back to back (a guest's journal), then FLUSH
 # the peer's numbers are the same ids with .qemunbd. Writes: Cairn writes a user's overlay (TLS with a
-# client certificate, every write synced before its reply); qemu-nbd writes a qcow2 overlay of the raw
+# client certificate, every write logged before its reply, synced at FLUSH); qemu-nbd writes a qcow2 overlay of the raw
 # file (TLS with the same certificates; writes reach the disk at FLUSH). Prints the ratios
 # (Cairn / qemu-nbd; target >= 0.8) and writes OUT/nbd.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup nbd "$@"
-[[ ${#EXTRA_ARGS[@]} -eq 0 ]] || { [[ "${EXTRA_ARGS[0]}" =~ ^(-h|--help)$ ]] && { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }; die "unknown argument ${EXTRA_ARGS[0]}"; }
+[[ ${#EXTRA_ARGS[@]} -eq 0 ]] || { [[ "${EXTRA_ARGS[0]}" =~ ^(-h|--help)$ ]] && { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }; die "unknown argument ${EXTRA_ARGS[0]}"; }
 if [[ $QUICK = 1 ]]; then MIB=128; SECS=5; else MIB=256; SECS=10; fi
 
 install_peers fio:fio qemu-nbd:qemu-utils qemu-img:qemu-utils openssl:openssl curl:curl
@@ -68,7 +69,7 @@ QPORT=$(free_port); QWPORT=$(free_port)
 qemu-nbd -r -t -f raw -x raw -b 127.0.0.1 -p "$QPORT" "$IMG" & SERVER_PIDS+=($!)
 qemu-img create -q -f qcow2 -F raw -b "$IMG" "$WORK/overlay.qcow2"
 qemu-nbd -t -f qcow2 -x ov -b 127.0.0.1 -p "$QWPORT" --object "tls-creds-x509,id=tls0,endpoint=server,dir=$C/qemu-server" \
-  --tls-creds tls0 "$WORK/overlay.qcow2" & SERVER_PIDS+=($!)
+  --tls-creds tls0 "$WORK/overlay.qcow2" & SERVER_PIDS+=($!); QWPID=$!
 sleep 1
 
 # fio_run ID URI FIO-ARGS...: one fio job; prints "MB/s IOPS"
@@ -98,6 +99,8 @@ qwrite() {
   if grep -q -i -e error -e fail "$WORK/$id.log"; then log "$id: $(grep -i -m3 -e error -e fail "$WORK/$id.log")"; FAILED+=("$id"); fi
   calc "$count * $size / $t / 1000000"
 }
+# cpu_seconds PID: user + system CPU time of a process so far (all its threads), in seconds
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 # qconvert ID IMAGE-OPTS: qemu-img convert -n of WORK/random.raw into the NBD disk over TLS; prints MB/s
 qconvert() {
   local id=$1 opts=$2 t0 t
@@ -111,6 +114,11 @@ qconvert() {
 # host's first read), and qemu-nbd's file is in the page cache.
 fio_run c-warm "nbd://127.0.0.1:$NBD_PORT/image/bench/nbd:1" --rw=read --bs=1m --iodepth=4 >/dev/null
 fio_run q-warm "nbd://127.0.0.1:$QPORT/raw" --rw=read --bs=1m --iodepth=4 >/dev/null
+# And an untimed write of each writer: the JVM compiles its TLS decryption (AES-GCM) only after some
+# 100 MiB of it (before that it runs 20-50x slower), which a server running for days has long done.
+head -c $((MIB << 19)) /dev/urandom > "$WORK/random.raw"
+qconvert c-wwarm "driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=$NBD_PORT,export=overlay/bw,tls-creds=tls0" >/dev/null
+qconvert q-wwarm "driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=$QWPORT,export=ov,tls-creds=tls0" >/dev/null
 sleep 2
 ratios=()
 row() {  # row ID UNIT CAIRN QEMU
@@ -129,9 +137,10 @@ for ((run = 1; run <= RUNS; run++)); do
   c_opts="driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=$NBD_PORT,export=overlay/bw,tls-creds=tls0"
   q_opts="driver=nbd,server.type=inet,server.host=127.0.0.1,server.port=$QWPORT,export=ov,tls-creds=tls0"
   head -c $((MIB << 19)) /dev/urandom > "$WORK/random.raw"  # new bytes each run: nothing deduplicates
-  c_bw=$(qconvert c-wseq "$c_opts")
-  q_bw=$(qconvert q-wseq "$q_opts")
+  c_cpu=$(cpu_seconds "$SPID"); c_bw=$(qconvert c-wseq "$c_opts"); c_cpu=$(calc "$(cpu_seconds "$SPID") - $c_cpu")
+  q_cpu=$(cpu_seconds "$QWPID"); q_bw=$(qconvert q-wseq "$q_opts"); q_cpu=$(calc "$(cpu_seconds "$QWPID") - $q_cpu")
   row nbd.writeseq.MBps MB/s "$c_bw" "$q_bw"
+  emit nbd.writeseq.cpuSeconds s "$c_cpu"; emit nbd.writeseq.cpuSeconds.qemunbd s "$q_cpu"
   n=$((MIB * 4))
   c_bw=$(qwrite c-w4k "$c_opts" "$n" 4096 $((132 * 1024)))
   q_bw=$(qwrite q-w4k "$q_opts" "$n" 4096 $((132 * 1024)))

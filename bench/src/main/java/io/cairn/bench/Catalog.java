@@ -34,8 +34,13 @@ public final class Catalog {
     p.put("curl", "curl.fsync.seconds");
     p.put("rsync", "delta.rsync.seconds");
     p.put("local file (pwrite + fdatasync)", "overlay.local4k.ms");
+    p.put("qemu-nbd", "nbd.seqread.MBps.qemunbd");
     PEERS = java.util.Collections.unmodifiableMap(p);
   }
+
+  /** bench/nbd-bench.sh's measurements, Cairn's; each also with {@code .qemunbd} for the peer's. */
+  public static final List<String> NBD = List.of("nbd.seqread.MBps", "nbd.randread4k.iops", "nbd.writeseq.MBps",
+      "nbd.write4k.iops", "nbd.write4kseq.iops");
 
   /** What {@code --quick} leaves out to stay within its time budget. */
   public static final List<String> SKIPPED_IN_QUICK = List.of("pull.nosync.seconds", "curl.nosync.seconds",
@@ -87,6 +92,10 @@ public final class Catalog {
       ids.addAll(List.of("fuse.imageBytes", "fuse.startupImageBytes", "fuse.startup.seconds", "fuse.cold.seconds",
           "fuse.hot.seconds",
           "fuse.warm.seconds", "fuse.curl.seconds", "fuse.local.seconds"));
+    }
+    for (String id : NBD) {
+      ids.add(id);
+      ids.add(id + ".qemunbd");
     }
     if (quick(r)) {
       ids.removeAll(SKIPPED_IN_QUICK);

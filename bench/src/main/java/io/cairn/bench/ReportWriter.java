@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 final class ReportWriter {
   /** The scripts' phases in the order the driver runs them (each notes load.before.PHASE). */
-  private static final List<String> PHASES = List.of("ingest", "serve", "rss", "overlay", "fuse");
+  private static final List<String> PHASES = List.of("ingest", "serve", "rss", "overlay", "fuse", "nbd");
   private final Results r;
   private final String chartDir;
   private final StringBuilder out = new StringBuilder();
@@ -31,6 +31,7 @@ final class ReportWriter {
     overlays();
     memory();
     fuse();
+    nbd();
     missing();
     return out.toString();
   }
@@ -272,6 +273,35 @@ final class ReportWriter {
     out.append("`cairn mount` start until `qemu-img info` of ")
         .append(Double.isNaN(big) ? "the file" : "a " + Math.round(big / (1L << 30)) + " GiB image")
         .append(" succeeds: ").append(secondsOf("fuse.startup.seconds")).append(" s (median).\n\n");
+  }
+
+  private void nbd() {
+    if (r.get("nbd.seqread.MBps").isEmpty() && r.get("nbd.writeseq.MBps").isEmpty()) {
+      return;
+    }
+    out.append("## NBD\n\n");
+    out.append("`cairn serve --nbd-port` against ").append(info("peer.nbd")).append(" (bench/nbd-bench.sh): a "
+        + "template of random bytes served by both; reads by fio's nbd engine in the clear, writes over TLS with a "
+        + "client certificate (Cairn: a user's overlay, each write applied whole and logged before its reply, "
+        + "synced at FLUSH; qemu-nbd: a qcow2 overlay of the raw file). Higher is better; \"Cairn / it\" above "
+        + "1 means Cairn is faster.\n\n");
+    Table t = new Table("what", "runs", "Cairn", "qemu-nbd", "Cairn / it");
+    nbdRow(t, "sequential read, 1 MiB, iodepth 4 (MB/s)", "nbd.seqread.MBps");
+    nbdRow(t, "4 KiB random read, iodepth 16 (IOPS)", "nbd.randread4k.iops");
+    nbdRow(t, "sequential write, `qemu-img convert -n` of new random bytes (MB/s)", "nbd.writeseq.MBps");
+    nbdRow(t, "4 KiB writes 132 KiB apart, qemu-io aio + flush (IOPS)", "nbd.write4k.iops");
+    nbdRow(t, "4 KiB writes back to back, qemu-io aio + flush (IOPS)", "nbd.write4kseq.iops");
+    t.appendTo(out);
+    r.median("nbd.writeseq.cpuSeconds").ifPresent(c -> out.append("CPU time of the server process (all threads) "
+        + "during the sequential write: Cairn ").append(Format.num(c, 2)).append(" s, qemu-nbd ")
+        .append(r.median("nbd.writeseq.cpuSeconds.qemunbd").map(q -> Format.num(q, 2)).orElse("?"))
+        .append(" s (medians).\n\n"));
+  }
+
+  private void nbdRow(Table t, String label, String id) {
+    r.estimate(id).ifPresent(c -> t.row(label, runs(c), Format.range(c),
+        r.estimate(id + ".qemunbd").map(Format::range).orElse("-"),
+        r.ratio(id, id + ".qemunbd").map(Format::ratioRange).orElse("-")));
   }
 
   private void missing() {

@@ -3,7 +3,7 @@ package io.cairn.bench;
 import java.util.List;
 import java.util.Optional;
 
-/** The targets of issue #8, each computed from measurements taken in the same run as its peer. */
+/** The targets of issues #8 and #18, each computed from measurements taken in the same run as its peer. */
 public final class Targets {
   private Targets() {}
 
@@ -33,7 +33,17 @@ public final class Targets {
       new Target("rss-mixed", "server RSS ≤ 1024 MiB (default --memory) under 64 GETs, 64 pulls, 8 overlay writers",
           Target.Comparison.AT_MOST, 1024,
           r -> r.estimate("rss.mixed.hwmBytes").map(e -> e.dividedBy(1 << 20)), e -> Format.num(e.value(), 0) + " MiB",
-          r -> true));
+          r -> true),
+      nbd("nbd-seqread", "NBD sequential read ≥ 0.8x qemu-nbd (same raw file)", "nbd.seqread.MBps"),
+      nbd("nbd-randread", "NBD 4 KiB random read ≥ 0.8x qemu-nbd (fio, iodepth 16)", "nbd.randread4k.iops"),
+      nbd("nbd-write", "NBD sequential write into an overlay ≥ 0.8x qemu-nbd on a qcow2 overlay (TLS)",
+          "nbd.writeseq.MBps"));
+
+  /** Issue #18: Cairn's rate over qemu-nbd's in the same run (both higher-is-better). */
+  private static Target nbd(String key, String claim, String id) {
+    return new Target(key, claim, Target.Comparison.AT_LEAST, 0.8, r -> r.ratio(id, id + ".qemunbd"),
+        Format::ratioRange, r -> true);
+  }
 
   public static List<Target.Outcome> evaluate(Results r) {
     return ALL.stream().map(t -> t.evaluate(r)).toList();

@@ -33,6 +33,7 @@ class BenchReportTest {
     assertTrue(md.contains("at the start: 3.80 3.24 2.44; at the end: 1.10 2.00 2.20"), md);
     assertTrue(md.contains("$ free -g\n               total        used\n"), md);
     assertTrue(md.contains("Every expected measurement produced a number and every peer ran."), md);
+    assertTrue(md.contains("| sequential read, 1 MiB, iodepth 4 (MB/s) | 1 | 3.00 | 3.00 | 1.00x |"), md);
     assertTrue(md.contains("![Ingest throughput](charts/ingest.png)"), md);
   }
 

@@ -74,4 +74,16 @@ class TargetsTest {
     assertEquals(Verdict.NOT_MEASURED, o.get("get").verdict());
     assertTrue(o.get("get").value().isEmpty());
   }
+
+  @Test
+  void evaluate_nbdRates_areCairnOverQemuNbdOfTheSameRun() {
+    SampleRun run = new SampleRun().put("nbd.seqread.MBps", 1100, 1200, 1300).put("nbd.seqread.MBps.qemunbd", 1000)
+        .put("nbd.writeseq.MBps", 70).put("nbd.writeseq.MBps.qemunbd", 200);
+    Map<String, Target.Outcome> o = outcomes(run);
+    assertEquals(1.2, o.get("nbd-seqread").value().orElseThrow().value(), 1e-9);
+    assertEquals(1.1, o.get("nbd-seqread").value().orElseThrow().low(), 1e-9);
+    assertEquals(Verdict.MET, o.get("nbd-seqread").verdict());
+    assertEquals(0.35, o.get("nbd-write").value().orElseThrow().value(), 1e-9);
+    assertEquals(Verdict.NOT_MET, o.get("nbd-write").verdict());
+  }
 }

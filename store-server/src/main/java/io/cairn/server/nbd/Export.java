@@ -19,11 +19,18 @@ interface Export {
   /** The disk as it stands now, for one request; close it after. */
   View view();
 
-  /** Writes {@code len} bytes of {@code data}; returns once they are durable (atomic per call). */
-  void write(long offset, byte[] data, int len) throws IOException;
+  /**
+   * Writes {@code len} bytes read from {@code data}, atomically: on return every later read sees
+   * them and a kill -9 of the server keeps them; a power cut may lose them (whole) until {@link
+   * #flush}. If it throws, nothing was written, and {@code data} may be partly read.
+   */
+  void write(long offset, java.io.InputStream data, int len) throws IOException;
 
-  /** Makes {@code [offset, offset + len)} read as zeros (and hold no data); durable on return. */
+  /** Makes {@code [offset, offset + len)} read as zeros (and hold no data); as {@link #write}. */
   void zero(long offset, long len) throws IOException;
+
+  /** Makes every earlier write and zeroing durable, on this and every other connection. */
+  default void flush() throws IOException {}
 
   /** A raw copy of the whole disk to read data from, when there is one (image versions only). */
   default java.util.Optional<java.nio.channels.FileChannel> raw() {

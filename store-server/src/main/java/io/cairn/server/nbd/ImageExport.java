@@ -99,7 +99,7 @@ final class ImageExport implements Export {
   }
 
   @Override
-  public void write(long offset, byte[] data, int len) {
+  public void write(long offset, java.io.InputStream data, int len) {
     throw readOnlyError();
   }
 

@@ -5,15 +5,15 @@ import io.cairn.id.UserName;
 import io.cairn.server.image.DiskMap;
 import io.cairn.server.overlay.Overlays;
 import io.cairn.server.store.GcGuard;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.locks.Lock;
 
 /**
- * An overlay of the authenticated user, read-write. Every write goes through {@link Overlays#write},
- * the same call (and the same per-overlay lock) the HTTP API uses, so NBD and HTTP writers to one
- * overlay are applied in one order, each whole and synced before it is acknowledged.
+ * An overlay of the authenticated user, read-write. Every write goes through {@link
+ * Overlays#writeLogged}, the HTTP API's write (and per-overlay lock) without the sync, so NBD and
+ * HTTP writers to one overlay are applied in one order, each whole and logged before it is
+ * acknowledged; {@link #flush} syncs the log, as NBD's FLUSH and FUA ask.
  */
 final class OverlayExport implements Export {
   private final String name;
@@ -69,8 +69,8 @@ final class OverlayExport implements Export {
   }
 
   @Override
-  public void write(long offset, byte[] data, int len) throws IOException {
-    apply(offset, len, new ByteArrayInputStream(data, 0, len));
+  public void write(long offset, InputStream data, int len) throws IOException {
+    apply(offset, len, data);
   }
 
   @Override
@@ -84,10 +84,15 @@ final class OverlayExport implements Export {
     Lock lock = gc.mutation();
     lock.lock();
     try {
-      overlays.write(owner, overlay, offset, len, in);
+      overlays.writeLogged(owner, overlay, offset, len, in);
     } finally {
       lock.unlock();
     }
+  }
+
+  @Override
+  public void flush() {
+    overlays.sync();
   }
 
   /** {@code n} zero bytes, without an array of that size. */

@@ -16,7 +16,9 @@
  *       certificate signed by the configured client CA, or anonymous.
  * </ul>
  *
- * <p>Durability: every write is committed to the overlay (one atomic, synced {@code Overlays.write})
- * before its reply is sent, so FLUSH and FUA have nothing left to do. See docs/nbd.md.
+ * <p>Durability: every write is committed to the overlay (one atomic, logged {@code
+ * Overlays.writeLogged}) before its reply is sent, so it survives a kill -9 of the server; FLUSH,
+ * and FUA on a write, sync the log before their reply, so flushed writes also survive a power cut.
+ * See docs/nbd.md.
  */
 package io.cairn.server.nbd;

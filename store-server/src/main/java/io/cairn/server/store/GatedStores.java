@@ -309,6 +309,16 @@ final class GatedStores {
     }
 
     @Override
+    public OverlayRecord commitLogged(OverlayRecord updated, ProfileChange change) {
+      return in(gate, () -> d.commitLogged(updated, change));
+    }
+
+    @Override
+    public void sync() {
+      run(gate, d::sync);
+    }
+
+    @Override
     public void delete(OverlayRecord overlay) {
       run(gate, () -> d.delete(overlay));
     }

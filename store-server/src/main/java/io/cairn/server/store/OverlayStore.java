@@ -30,6 +30,19 @@ public interface OverlayStore {
    */
   OverlayRecord commit(OverlayRecord updated, ProfileChange change);
 
+  /**
+   * {@link #commit} without the sync: atomic and in the log, so it survives a kill -9 of the
+   * process, but a power cut may lose it (whole, never half) until the next {@link #sync}. For
+   * writers whose protocol promises durability only at a flush (NBD). A store whose every commit
+   * is durable anyway (a bucket) commits as {@link #commit} does.
+   */
+  default OverlayRecord commitLogged(OverlayRecord updated, ProfileChange change) {
+    return commit(updated, change);
+  }
+
+  /** Makes every earlier {@link #commitLogged} (of any overlay, on any thread) durable. */
+  default void sync() {}
+
   /** Removes the overlay and its profile. */
   void delete(OverlayRecord overlay);
 

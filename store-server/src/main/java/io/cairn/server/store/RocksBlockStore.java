@@ -300,6 +300,35 @@ final class RocksBlockStore implements BlockStore {
     return nextSeq.getAndAdd(n);
   }
 
+  /**
+   * Batch buffers of closed inserters, for the next ones. An overlay write opens an inserter per
+   * request, and allocating (and zeroing) a fresh 4 MiB direct buffer each time took 2 ms, about
+   * 15% of a 2 MiB NBD write. At most {@value #SPARE_BUFFERS} wait here; the rest go to the GC.
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<java.nio.ByteBuffer> spareBuffers =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicInteger spares = new java.util.concurrent.atomic.AtomicInteger();
+  private static final int SPARE_BUFFERS = 4;
+
+  /** A cleared direct buffer of {@code bytes}, reused when one is spare. */
+  java.nio.ByteBuffer batchBuffer(int bytes) {
+    java.nio.ByteBuffer b = spareBuffers.poll();
+    if (b == null) {
+      return java.nio.ByteBuffer.allocateDirect(bytes);
+    }
+    spares.decrementAndGet();
+    return b.capacity() == bytes ? b.clear() : java.nio.ByteBuffer.allocateDirect(bytes);
+  }
+
+  /** Hands back a buffer from {@link #batchBuffer}; its owner must not touch it afterwards. */
+  void releaseBatchBuffer(java.nio.ByteBuffer b) {
+    if (spares.incrementAndGet() <= SPARE_BUFFERS) {
+      spareBuffers.add(b);
+    } else {
+      spares.decrementAndGet();
+    }
+  }
+
   @Override
   public BlockInserter newInserter(Durability durability) {
     return new RocksBlockInserter(rocks, this, durability);

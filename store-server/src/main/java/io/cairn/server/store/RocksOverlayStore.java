@@ -57,6 +57,22 @@ final class RocksOverlayStore implements OverlayStore {
 
   @Override
   public OverlayRecord commit(OverlayRecord updated, ProfileChange change) {
+    return commit(updated, change, rocks.synced);
+  }
+
+  @Override
+  public OverlayRecord commitLogged(OverlayRecord updated, ProfileChange change) {
+    // In the log (the OS page cache) before it returns: a kill -9 replays it, whole. Blocks it names
+    // were logged before it, so the log's order keeps a profile entry from outliving its block.
+    return commit(updated, change, rocks.logged);
+  }
+
+  @Override
+  public void sync() {
+    rocks.syncWal(); // the whole log: every logged commit and block before it, of every overlay
+  }
+
+  private OverlayRecord commit(OverlayRecord updated, ProfileChange change, org.rocksdb.WriteOptions how) {
     try (WriteBatch b = new WriteBatch()) {
       if (change.clearFrom() != Long.MAX_VALUE) {
         b.deleteRange(rocks.profiles, Keys.profile(updated.id(), change.clearFrom()), Keys.profile(updated.id() + 1, 0));
@@ -68,9 +84,9 @@ final class RocksOverlayStore implements OverlayStore {
         b.delete(rocks.profiles, Keys.profile(updated.id(), block));
       }
       b.put(rocks.overlays, Keys.overlay(updated.owner(), updated.name()), updated.encode());
-      // Synced: the write is acknowledged after this returns, and the sync also covers the logged
-      // block writes that preceded it, so no profile entry can outlive its block in a crash.
-      rocks.write(b, rocks.synced);
+      // Synced (commit): the write is acknowledged after this returns, and the sync also covers the
+      // logged block writes that preceded it, so no profile entry can outlive its block in a crash.
+      rocks.write(b, how);
       return updated; // callers serialize changes to one overlay, so it is based on the latest
     } catch (RocksDBException e) {
       throw RocksBackend.storageError("write an overlay", e);
