@@ -190,6 +190,7 @@ stop_pid() {  # stop_pid PID: SIGTERM, wait at most 30 s, then SIGKILL
 start_server() {
   local data="$1" out i t; shift
   SERVER_SEQ=$(( ${SERVER_SEQ:-0} + 1 )); out="$WORK/serve.$SERVER_SEQ.out"
+  : > "$out"  # before the server's shell opens it: the sed below must not race the background redirect
   CAIRN_JAVA_OPTS="$SERVER_JAVA_OPTS" "$BENCH_ROOT/cairn" serve --data "$data" --bind 127.0.0.1 --port 0 "$@" \
     >"$out" 2>"$out.err" &
   SPID=$!; SERVER_PIDS+=("$SPID"); URL=""

@@ -3,7 +3,7 @@ package io.cairn.bench;
 import java.util.List;
 import java.util.Optional;
 
-/** The targets of issue #8, each computed from measurements taken in the same run as its peer. */
+/** The targets of issues #8 and #14, each computed from measurements taken in the same run as its peer. */
 public final class Targets {
   private Targets() {}
 
@@ -33,7 +33,17 @@ public final class Targets {
       new Target("rss-mixed", "server RSS ≤ 1024 MiB (default --memory) under 64 GETs, 64 pulls, 8 overlay writers",
           Target.Comparison.AT_MOST, 1024,
           r -> r.estimate("rss.mixed.hwmBytes").map(e -> e.dividedBy(1 << 20)), e -> Format.num(e.value(), 0) + " MiB",
-          r -> true));
+          r -> true),
+      new Target("s3-publish", "publish through `cairn serve --store s3://` ≥ `restic backup` to the same Ceph RGW",
+          Target.Comparison.AT_LEAST, 1,
+          r -> r.ratio("s3.restic.seconds", "s3.publish.s3.seconds"), Format::ratioRange, Catalog::s3Available),
+      new Target("s3-pull", "cold pull through a server on S3 (empty --data) ≥ 0.8x the embedded store",
+          Target.Comparison.AT_LEAST, 0.8,
+          r -> r.ratio("s3.pull.embedded.seconds", "s3.pull.s3.seconds"), Format::ratioRange, Catalog::s3Available),
+      new Target("s3-put", "≤ 16 PUT requests per GiB of new data published to S3 (gateway's count)",
+          Target.Comparison.AT_MOST, 16,
+          r -> perGib(r, "s3.publish.puts", "s3.publish.newBytes"), e -> Format.num(e.value(), 1) + " PUT/GiB",
+          Catalog::s3Available));
 
   public static List<Target.Outcome> evaluate(Results r) {
     return ALL.stream().map(t -> t.evaluate(r)).toList();
@@ -51,6 +61,18 @@ public final class Targets {
     }
     double v = cairn.get() / smallest.get();
     return Optional.of(new Estimate(v, v, v, 1));
+  }
+
+  /** Requests per GiB: the median count over the median bytes (each run publishes or pulls the same data). */
+  static Optional<Estimate> perGib(Results r, String countId, String bytesId) {
+    Optional<Measurement> count = r.get(countId);
+    Optional<Double> bytes = r.median(bytesId).filter(b -> b > 0);
+    if (count.isEmpty() || bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    double gib = bytes.get() / (1L << 30);
+    Measurement c = count.get();
+    return Optional.of(new Estimate(c.median() / gib, c.min() / gib, c.max() / gib, c.samples().size()));
   }
 
   /** The mounted image's bytes over the warm read time through the mount, in GB/s (10^9). */
