@@ -10,7 +10,7 @@
 #
 # Builds the CLI and the report generator, builds or reuses the corpus (bench/make-corpus.sh), notes the
 # machine and its load, then runs import-bench.sh (keeping its Cairn store), serve-bench.sh on that store,
-# overlay-bench.sh and fuse-bench.sh, each appending JSON lines to OUT/measurements.jsonl; finally the
+# overlay-bench.sh, fuse-bench.sh and s3-bench.sh (Ceph RGW; skipped without Ceph), each appending JSON lines to OUT/measurements.jsonl; finally the
 # report generator (module bench) writes OUT/results.json, OUT/report.md and OUT/charts/*.png.
 # Exits non-zero if any measurement failed; the report lists what is missing.
 set -euo pipefail
@@ -43,6 +43,7 @@ part serve "${ARGS[@]}" --store "$WORK/store"
 part overlay "${ARGS[@]}"
 part fuse "${ARGS[@]}" --store "$WORK/store"
 rm -rf "$WORK/store"
+part s3 "${ARGS[@]}"                  # skips itself, with the reason in the report, without Ceph
 
 note load.end "$(loadavg)"
 note run.seconds "$(printf '%.0f' "$(calc "$(now) - $T_START")")"

@@ -42,7 +42,7 @@ measure() {
     eval "$setup"
     sync; t0=$(now)
     if ! eval "$cmd" >"$WORK/$id.log" 2>"$WORK/$id.err"; then
-      log "$id failed:"; tail -20 "$WORK/$id.log" "$WORK/$id.err" >&2
+      log "$id failed:"; tail -n 20 "$WORK/$id.log" "$WORK/$id.err" >&2
       FAILED+=("$id"); return 0
     fi
     t=$(calc "$(now) - $t0")

@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 final class ReportWriter {
   /** The scripts' phases in the order the driver runs them (each notes load.before.PHASE). */
-  private static final List<String> PHASES = List.of("ingest", "serve", "rss", "s3", "overlay", "fuse");
+  private static final List<String> PHASES = List.of("ingest", "serve", "rss", "overlay", "fuse", "s3");
   private final Results r;
   private final String chartDir;
   private final StringBuilder out = new StringBuilder();

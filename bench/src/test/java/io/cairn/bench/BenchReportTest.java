@@ -106,7 +106,7 @@ class BenchReportTest {
     assertTrue(md.contains("| publish: `cairn push` → server on S3 | 3 | 20.0 (19.0–21.0) | 50 | 25 |  |"), md);
     assertTrue(md.contains("| publish: `restic backup` → S3 (same gateway) | 3 | 30.0 (29.0–31.0) | 33 | 17 | 1.50x"), md);
     assertTrue(md.contains("| cold pull of base.img through the server on S3 | 3 | 16 | 3 | 256.0 MiB of blocks served"
-        + " (100.0 MiB on the wire) | 11.7 | 64.0 |  |"), md);
+        + " (100.0 MiB on the wire) | 12.0 | 64.0 |  |"), md);
     assertTrue(md.contains("Every expected measurement produced a number and every peer ran."), md);
   }
 
