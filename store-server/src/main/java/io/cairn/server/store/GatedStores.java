@@ -189,6 +189,11 @@ final class GatedStores {
     }
 
     @Override
+    public boolean hasPageHere(PageId id) {
+      return in(gate, () -> d.hasPageHere(id));
+    }
+
+    @Override
     public Optional<IndexPage> page(PageId id) {
       return in(gate, () -> d.page(id));
     }

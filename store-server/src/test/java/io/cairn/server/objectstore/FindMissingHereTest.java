@@ -1,10 +1,15 @@
 package io.cairn.server.objectstore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.block.BlockHasher;
 import io.cairn.block.BlockSize;
 import io.cairn.id.BlockId;
+import io.cairn.index.ImageRoot;
+import io.cairn.index.IndexFormat;
+import io.cairn.index.IndexPage;
 import io.cairn.server.objects.CountingObjectStore;
 import io.cairn.server.objects.MemoryObjectStore;
 import io.cairn.server.store.BlockInserter;
@@ -66,5 +71,25 @@ class FindMissingHereTest {
     asked.add(absent.get(0)); // a repeat is answered once
 
     assertEquals(absent, s.blocks().findMissingHere(asked));
+  }
+
+  @Test
+  void hasPageHere_whenAnotherServerCommittedThePage_saysNoWithoutListing() {
+    MemoryObjectStore bucket = new MemoryObjectStore();
+    BucketStore a = BucketStore.open(bucket, Optional.empty(), Optional.of(BucketFixture.SMALL_PACKS));
+    CountingObjectStore counted = new CountingObjectStore(bucket);
+    BucketStore b = BucketStore.open(counted, Optional.empty(), Optional.of(BucketFixture.SMALL_PACKS));
+    List<BlockId> ids = store(a, 4, 8);
+    IndexPage page = IndexPage.of(ids);
+    a.index().putPages(List.of(page));
+    assertTrue(a.index().hasPageHere(page.id()), "a page waiting for its commit counts here");
+    a.index().commit(ImageRoot.of(8L * BS.bytes(), BS, IndexFormat.ENTRIES_PER_PAGE, List.of(page.id())),
+        Optional.empty());
+    long lists = counted.counts().lists();
+
+    assertFalse(b.index().hasPageHere(page.id()));
+    assertEquals(lists, counted.counts().lists(), "no LIST for the dedup query");
+    assertTrue(b.index().hasPage(page.id()), "hasPage lists the bucket and finds a's page pack");
+    assertTrue(b.index().hasPageHere(page.id()));
   }
 }
