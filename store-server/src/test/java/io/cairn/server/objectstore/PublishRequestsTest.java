@@ -20,10 +20,11 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The publisher's dedup query on a bucket store answers from the location index, without a LIST: stale
- * only towards "missing" (a duplicate upload), never towards "present".
+ * What a publish through a bucket store asks of the bucket: the publisher's dedup queries answer from the
+ * location index, without a LIST (stale only towards "missing", a duplicate upload, never towards
+ * "present"), and pages this server stored are read back without a GET.
  */
-class FindMissingHereTest {
+class PublishRequestsTest {
   private static final BlockSize BS = BlockSize.DEFAULT;
 
   private static List<BlockId> store(BucketStore s, int seed, int n) {
@@ -91,5 +92,20 @@ class FindMissingHereTest {
     assertEquals(lists, counted.counts().lists(), "no LIST for the dedup query");
     assertTrue(b.index().hasPage(page.id()), "hasPage lists the bucket and finds a's page pack");
     assertTrue(b.index().hasPageHere(page.id()));
+  }
+
+  @Test
+  void page_whenStoredThroughThisServer_readsBackWithoutAGet() {
+    CountingObjectStore counted = new CountingObjectStore(new MemoryObjectStore());
+    BucketStore s = BucketStore.open(counted, Optional.empty(), Optional.of(BucketFixture.SMALL_PACKS));
+    List<BlockId> ids = store(s, 5, 8);
+    IndexPage page = IndexPage.of(ids);
+    s.index().putPages(List.of(page));
+    s.index().commit(ImageRoot.of(8L * BS.bytes(), BS, IndexFormat.ENTRIES_PER_PAGE, List.of(page.id())),
+        Optional.empty());
+    long gets = counted.counts().gets();
+
+    assertEquals(page.id(), s.index().page(page.id()).orElseThrow().id());
+    assertEquals(gets, counted.counts().gets(), "the commit's own page comes from the cache");
   }
 }
