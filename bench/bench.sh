@@ -10,7 +10,7 @@
 #
 # Builds the CLI and the report generator, builds or reuses the corpus (bench/make-corpus.sh), notes the
 # machine and its load, then runs import-bench.sh (keeping its Cairn store), serve-bench.sh on that store,
-# overlay-bench.sh, fuse-bench.sh and nbd-bench.sh (NBD against qemu-nbd), each appending JSON lines to OUT/measurements.jsonl; finally the
+# overlay-bench.sh, fuse-bench.sh, nbd-bench.sh (NBD against qemu-nbd) and s3-bench.sh (Ceph RGW; skipped without Ceph), each appending JSON lines to OUT/measurements.jsonl; finally the
 # report generator (module bench) writes OUT/results.json, OUT/report.md and OUT/charts/*.png.
 # Exits non-zero if any measurement failed; the report lists what is missing.
 set -euo pipefail
@@ -44,6 +44,7 @@ part overlay "${ARGS[@]}"
 part fuse "${ARGS[@]}" --store "$WORK/store"
 part nbd "${ARGS[@]}"
 rm -rf "$WORK/store"
+part s3 "${ARGS[@]}"                  # skips itself, with the reason in the report, without Ceph
 
 note load.end "$(loadavg)"
 note run.seconds "$(printf '%.0f' "$(calc "$(now) - $T_START")")"

@@ -42,7 +42,7 @@ measure() {
     eval "$setup"
     sync; t0=$(now)
     if ! eval "$cmd" >"$WORK/$id.log" 2>"$WORK/$id.err"; then
-      log "$id failed:"; tail -20 "$WORK/$id.log" "$WORK/$id.err" >&2
+      log "$id failed:"; tail -n 20 "$WORK/$id.log" "$WORK/$id.err" >&2
       FAILED+=("$id"); return 0
     fi
     t=$(calc "$(now) - $t0")
@@ -190,6 +190,7 @@ stop_pid() {  # stop_pid PID: SIGTERM, wait at most 30 s, then SIGKILL
 start_server() {
   local data="$1" out i t; shift
   SERVER_SEQ=$(( ${SERVER_SEQ:-0} + 1 )); out="$WORK/serve.$SERVER_SEQ.out"
+  : > "$out"  # before the server's shell opens it: the sed below must not race the background redirect
   CAIRN_JAVA_OPTS="$SERVER_JAVA_OPTS" "$BENCH_ROOT/cairn" serve --data "$data" --bind 127.0.0.1 --port 0 "$@" \
     >"$out" 2>"$out.err" &
   SPID=$!; SERVER_PIDS+=("$SPID"); URL=""

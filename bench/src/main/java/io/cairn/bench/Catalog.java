@@ -42,6 +42,20 @@ public final class Catalog {
   public static final List<String> NBD = List.of("nbd.seqread.MBps", "nbd.randread4k.iops", "nbd.writeseq.MBps",
       "nbd.write4k.iops", "nbd.write4kseq.iops");
 
+  /** Peers of the object-store rows (s3-bench.sh): they run only where Ceph is installed. */
+  public static final Map<String, String> S3_PEERS = Map.of(
+      "restic on S3", "s3.restic.seconds",
+      "curl from the gateway", "s3.pull.curl.seconds");
+
+  /** What s3-bench.sh prints when Ceph ran (see {@link #s3Available}). */
+  public static final List<String> S3_IDS = List.of("s3.clusterStart.seconds",
+      "s3.publish.apparentBytes", "s3.publish.allocatedBytes",
+      "s3.publish.embedded.seconds", "s3.publish.s3.seconds", "s3.publish.puts", "s3.publish.gets",
+      "s3.publish.requests", "s3.publish.newBytes", "s3.publish.storedBytes",
+      "s3.restic.seconds", "s3.restic.puts", "s3.restic.gets", "s3.restic.requests", "s3.restic.storedBytes",
+      "s3.serverStart.seconds", "s3.pull.s3.seconds", "s3.pull.embedded.seconds", "s3.pull.puts", "s3.pull.gets",
+      "s3.pull.requests", "s3.pull.blockBytes", "s3.pull.fetchedBytes", "s3.rawPut.seconds", "s3.pull.curl.seconds");
+
   /** What {@code --quick} leaves out to stay within its time budget. */
   public static final List<String> SKIPPED_IN_QUICK = List.of("pull.nosync.seconds", "curl.nosync.seconds",
       "push.delta.seconds", "push.delta.sentBytes", "push.delta.receivedBytes",
@@ -54,6 +68,14 @@ public final class Catalog {
   /** Noted by the driver as {@code fuse.available} = {@code true} when {@code cairn mount} exists. */
   public static boolean fuseAvailable(Results r) {
     return r.info("fuse.available").map("true"::equals).orElse(false);
+  }
+
+  /**
+   * Noted by s3-bench.sh as {@code s3.available} = {@code true} once its Ceph cluster answered; without the
+   * Ceph packages it notes {@code false} and {@code s3.reason}.
+   */
+  public static boolean s3Available(Results r) {
+    return r.info("s3.available").map("true"::equals).orElse(false);
   }
 
   /**
@@ -97,6 +119,9 @@ public final class Catalog {
       ids.add(id);
       ids.add(id + ".qemunbd");
     }
+    if (s3Available(r)) {
+      ids.addAll(S3_IDS);
+    }
     if (quick(r)) {
       ids.removeAll(SKIPPED_IN_QUICK);
     }
@@ -110,6 +135,10 @@ public final class Catalog {
 
   /** Peers with no (complete) measurement of their own. */
   public static List<String> peersNotRun(Results r) {
-    return PEERS.entrySet().stream().filter(e -> r.get(e.getValue()).isEmpty()).map(Map.Entry::getKey).toList();
+    Map<String, String> peers = new LinkedHashMap<>(PEERS);
+    if (s3Available(r)) {
+      peers.putAll(S3_PEERS);
+    }
+    return peers.entrySet().stream().filter(e -> r.get(e.getValue()).isEmpty()).map(Map.Entry::getKey).toList();
   }
 }

@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 final class ReportWriter {
   /** The scripts' phases in the order the driver runs them (each notes load.before.PHASE). */
-  private static final List<String> PHASES = List.of("ingest", "serve", "rss", "overlay", "fuse", "nbd");
+  private static final List<String> PHASES = List.of("ingest", "serve", "rss", "overlay", "fuse", "nbd", "s3");
   private final Results r;
   private final String chartDir;
   private final StringBuilder out = new StringBuilder();
@@ -28,6 +28,7 @@ final class ReportWriter {
     downloads();
     deltas();
     push();
+    objectStore();
     overlays();
     memory();
     fuse();
@@ -198,6 +199,75 @@ final class ReportWriter {
     t.appendTo(out);
     out.append("`cairn push` sent ").append(mibOf("push.cold.sentBytes")).append(" MiB; the restic repository holds ")
         .append(mibOf("push.restic.storedBytes")).append(" MiB.\n\n");
+  }
+
+  private void objectStore() {
+    if (!Catalog.s3Available(r)) {
+      r.info("s3.reason").ifPresent(why -> out.append("## Object store (Ceph RGW)\n\nNot measured: ").append(why)
+          .append(".\n\n"));
+      return;
+    }
+    out.append("## Object store (Ceph RGW)\n\n");
+    out.append(info("peer.ceph")).append(", started by `../shared/ceph/up.sh` in ")
+        .append(secondsOf("s3.clusterStart.seconds")).append(" s. Publish: `cairn push` of ").append(info("s3.images"))
+        .append(", one after the other, to a fresh server on an empty store (embedded: `--data`; S3: "
+            + "`--store s3://BUCKET/bench`, a fresh bucket per run); the peer `restic backup` of the same files "
+            + "into a fresh repository in a bucket of the same gateway. Pull: cold `cairn pull` of base.img "
+            + "(fsync, fresh client cache) from a fresh server; on S3 with an empty `--data`, so nothing is cached "
+            + "(its start, the location index rebuilt from the packs, took ")
+        .append(secondsOf("s3.serverStart.seconds")).append(" s and is not in the pull's time); the reference is "
+            + "`curl --aws-sigv4 -o` of base.img stored as one object in the same gateway, then fsync.\n\n");
+    Table t = new Table("what", "runs", "time s", "MB/s apparent", "MB/s allocated", "Cairn on S3 vs it");
+    double pubApparent = r.median("s3.publish.apparentBytes").orElse(Double.NaN);
+    double pubAlloc = r.median("s3.publish.allocatedBytes").orElse(Double.NaN);
+    double size = r.median("corpus.base.apparentBytes").orElse(Double.NaN);
+    double alloc = r.median("corpus.base.allocatedBytes").orElse(Double.NaN);
+    s3Row(t, "publish: `cairn push` → server on S3", "s3.publish.s3.seconds", pubApparent, pubAlloc, null);
+    s3Row(t, "publish: `cairn push` → server on the embedded store", "s3.publish.embedded.seconds", pubApparent,
+        pubAlloc, "s3.publish.s3.seconds");
+    s3Row(t, "publish: `restic backup` → S3 (same gateway)", "s3.restic.seconds", pubApparent, pubAlloc,
+        "s3.publish.s3.seconds");
+    s3Row(t, "cold pull of base.img through a server on S3", "s3.pull.s3.seconds", size, alloc, null);
+    s3Row(t, "cold pull of base.img, embedded store", "s3.pull.embedded.seconds", size, alloc, "s3.pull.s3.seconds");
+    s3Row(t, "`curl` of base.img as one object from the gateway, fsync", "s3.pull.curl.seconds", size, alloc,
+        "s3.pull.s3.seconds");
+    t.appendTo(out);
+    out.append("Requests counted by the gateway (its perf counters: `rgw.put`, `rgw.get`, and `rgw.req` for every "
+        + "request including LIST and HEAD), per run (median):\n\n");
+    Table q = new Table("what", "PUT", "GET", "all requests", "data", "PUT per GiB", "GET per GiB", "bucket MiB");
+    q.row("publish through the server on S3", countOf("s3.publish.puts"), countOf("s3.publish.gets"),
+        countOf("s3.publish.requests"), mibOf("s3.publish.newBytes") + " MiB of new blocks received",
+        perGib("s3.publish.puts", "s3.publish.newBytes"), perGib("s3.publish.gets", "s3.publish.newBytes"),
+        mibOf("s3.publish.storedBytes"));
+    q.row("`restic backup`", countOf("s3.restic.puts"), countOf("s3.restic.gets"), countOf("s3.restic.requests"),
+        mibOf("s3.publish.newBytes") + " MiB (the same files)", perGib("s3.restic.puts", "s3.publish.newBytes"),
+        perGib("s3.restic.gets", "s3.publish.newBytes"), mibOf("s3.restic.storedBytes"));
+    q.row("cold pull of base.img through the server on S3", countOf("s3.pull.puts"), countOf("s3.pull.gets"),
+        countOf("s3.pull.requests"), mibOf("s3.pull.blockBytes") + " MiB of blocks served ("
+            + mibOf("s3.pull.fetchedBytes") + " MiB on the wire)",
+        perGib("s3.pull.puts", "s3.pull.blockBytes"), perGib("s3.pull.gets", "s3.pull.blockBytes"), "");
+    q.appendTo(out);
+    out.append("base.img's upload to the gateway as one object (`curl -T`) took ").append(secondsOf("s3.rawPut.seconds"))
+        .append(" s.\n\n");
+  }
+
+  private void s3Row(Table t, String label, String secondsId, double bytes, double alloc, String vsId) {
+    Optional<Estimate> s = r.estimate(secondsId);
+    if (s.isEmpty()) {
+      t.row(label, "0", "failed", "", "", "");
+      return;
+    }
+    String vs = vsId == null ? "" : r.ratio(secondsId, vsId).map(Format::ratioRange).orElse("-");
+    t.row(label, runs(s.get()), Format.range(s.get()), Format.mbps(bytes, s.get().value()),
+        Format.mbps(alloc, s.get().value()), vs);
+  }
+
+  private String perGib(String countId, String bytesId) {
+    return Targets.perGib(r, countId, bytesId).map(e -> Format.num(e.value(), 1)).orElse("-");
+  }
+
+  private String countOf(String id) {
+    return r.median(id).map(v -> Format.num(v, 0)).orElse("?");
   }
 
   private void overlays() {

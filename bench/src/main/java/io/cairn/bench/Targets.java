@@ -3,7 +3,7 @@ package io.cairn.bench;
 import java.util.List;
 import java.util.Optional;
 
-/** The targets of issues #8 and #18, each computed from measurements taken in the same run as its peer. */
+/** The targets of issues #8, #14 and #18, each computed from measurements taken in the same run as its peer. */
 public final class Targets {
   private Targets() {}
 
@@ -37,7 +37,17 @@ public final class Targets {
       nbd("nbd-seqread", "NBD sequential read ≥ 0.8x qemu-nbd (same raw file)", "nbd.seqread.MBps"),
       nbd("nbd-randread", "NBD 4 KiB random read ≥ 0.8x qemu-nbd (fio, iodepth 16)", "nbd.randread4k.iops"),
       nbd("nbd-write", "NBD sequential write into an overlay ≥ 0.8x qemu-nbd on a qcow2 overlay (TLS)",
-          "nbd.writeseq.MBps"));
+          "nbd.writeseq.MBps"),
+      new Target("s3-publish", "publish through `cairn serve --store s3://` ≥ `restic backup` to the same Ceph RGW",
+          Target.Comparison.AT_LEAST, 1,
+          r -> r.ratio("s3.restic.seconds", "s3.publish.s3.seconds"), Format::ratioRange, Catalog::s3Available),
+      new Target("s3-pull", "cold pull through a server on S3 (empty --data) ≥ 0.8x the embedded store",
+          Target.Comparison.AT_LEAST, 0.8,
+          r -> r.ratio("s3.pull.embedded.seconds", "s3.pull.s3.seconds"), Format::ratioRange, Catalog::s3Available),
+      new Target("s3-put", "≤ 16 PUT requests per GiB of new data published to S3 (gateway's count)",
+          Target.Comparison.AT_MOST, 16,
+          r -> perGib(r, "s3.publish.puts", "s3.publish.newBytes"), e -> Format.num(e.value(), 1) + " PUT/GiB",
+          Catalog::s3Available));
 
   /** Issue #18: Cairn's rate over qemu-nbd's in the same run (both higher-is-better). */
   private static Target nbd(String key, String claim, String id) {
@@ -61,6 +71,18 @@ public final class Targets {
     }
     double v = cairn.get() / smallest.get();
     return Optional.of(new Estimate(v, v, v, 1));
+  }
+
+  /** Requests per GiB: the median count over the median bytes (each run publishes or pulls the same data). */
+  static Optional<Estimate> perGib(Results r, String countId, String bytesId) {
+    Optional<Measurement> count = r.get(countId);
+    Optional<Double> bytes = r.median(bytesId).filter(b -> b > 0);
+    if (count.isEmpty() || bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    double gib = bytes.get() / (1L << 30);
+    Measurement c = count.get();
+    return Optional.of(new Estimate(c.median() / gib, c.min() / gib, c.max() / gib, c.samples().size()));
   }
 
   /** The mounted image's bytes over the warm read time through the mount, in GB/s (10^9). */

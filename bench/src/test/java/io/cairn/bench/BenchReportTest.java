@@ -94,6 +94,34 @@ class BenchReportTest {
   }
 
   @Test
+  void write_whenS3Measured_reportsObjectStoreRowsAndRequestsPerGib(@TempDir Path dir) throws Exception {
+    SampleRun run = SampleRun.withS3();
+    run.put("s3.publish.apparentBytes", 1000e6).put("s3.publish.allocatedBytes", 500e6)
+        .put("s3.publish.gets", 2).put("s3.pull.gets", 16).put("s3.pull.blockBytes", 256.0 * (1 << 20));
+    String md = Files.readString(BenchReport.write(run.results(), dir).report());
+    assertTrue(md.contains("| publish through `cairn serve --store s3://` ≥ `restic backup` to the same Ceph RGW "
+        + "| 1.50x (1.38–1.63) | **met** |"), md);
+    assertTrue(md.contains("| ≤ 16 PUT requests per GiB of new data published to S3 (gateway's count) "
+        + "| 20.0 PUT/GiB | not met |"), md);
+    assertTrue(md.contains("## Object store (Ceph RGW)"), md);
+    assertTrue(md.contains("| publish: `cairn push` → server on S3 | 3 | 20.0 (19.0–21.0) | 50 | 25 |  |"), md);
+    assertTrue(md.contains("| publish: `restic backup` → S3 (same gateway) | 3 | 30.0 (29.0–31.0) | 33 | 17 | 1.50x"), md);
+    assertTrue(md.contains("| cold pull of base.img through the server on S3 | 3 | 16 | 3 | 256.0 MiB of blocks served"
+        + " (100.0 MiB on the wire) | 12.0 | 64.0 |  |"), md);
+    assertTrue(md.contains("Every expected measurement produced a number and every peer ran."), md);
+  }
+
+  @Test
+  void write_whenS3NotAvailable_saysWhy(@TempDir Path dir) throws Exception {
+    SampleRun run = new SampleRun();
+    run.info.put("s3.available", "false");
+    run.info.put("s3.reason", "radosgw missing");
+    String md = Files.readString(BenchReport.write(run.results(), dir).report());
+    assertTrue(md.contains("## Object store (Ceph RGW)\n\nNot measured: radosgw missing."), md);
+    assertTrue(md.contains("| publish through `cairn serve --store s3://` ≥ `restic backup` to the same Ceph RGW | - |"), md);
+  }
+
+  @Test
   void write_resultsJson_readsBackToTheSameReport(@TempDir Path dir) throws Exception {
     Results r = new SampleRun().results();
     BenchReport.Written w = BenchReport.write(r, dir.resolve("a"));

@@ -67,6 +67,24 @@ final class SampleRun {
     put("rss.mixed.hwmBytes", 455.0 * MIB);
   }
 
+  /** A sample run in which the object-store rows ran too. */
+  static SampleRun withS3() {
+    SampleRun run = new SampleRun();
+    run.info.put("s3.available", "true");
+    run.info.put("s3.images", "base.img, app.img, user.img");
+    run.info.put("peer.ceph", "ceph 16.2.15 pacific");
+    for (String id : Catalog.S3_IDS) {
+      run.put(id, id.endsWith("Bytes") ? 100.0 * MIB : 3.0);
+    }
+    run.put("s3.restic.seconds", 29, 30, 31);
+    run.put("s3.publish.s3.seconds", 19, 20, 21);
+    run.put("s3.pull.embedded.seconds", 4);
+    run.put("s3.pull.s3.seconds", 8);
+    run.put("s3.publish.puts", 9, 10, 11);
+    run.put("s3.publish.newBytes", 512.0 * MIB);
+    return run;
+  }
+
   SampleRun put(String id, double... values) {
     List<Double> v = new ArrayList<>();
     for (double d : values) {

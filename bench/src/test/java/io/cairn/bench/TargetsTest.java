@@ -3,6 +3,7 @@ package io.cairn.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -85,5 +86,40 @@ class TargetsTest {
     assertEquals(Verdict.MET, o.get("nbd-seqread").verdict());
     assertEquals(0.35, o.get("nbd-write").value().orElseThrow().value(), 1e-9);
     assertEquals(Verdict.NOT_MET, o.get("nbd-write").verdict());
+  }
+
+  @Test
+  void evaluate_whenS3NotAvailable_objectStoreTargetsAreNotAvailableAndNotExpected() {
+    SampleRun run = new SampleRun();
+    run.info.put("s3.available", "false");
+    Map<String, Target.Outcome> o = outcomes(run);
+    assertEquals(Verdict.NOT_AVAILABLE, o.get("s3-publish").verdict());
+    assertEquals(Verdict.NOT_AVAILABLE, o.get("s3-pull").verdict());
+    assertEquals(Verdict.NOT_AVAILABLE, o.get("s3-put").verdict());
+    assertTrue(Catalog.missing(run.results()).isEmpty(), "no s3 ids expected without Ceph");
+    assertTrue(Catalog.peersNotRun(run.results()).isEmpty());
+  }
+
+  @Test
+  void evaluate_whenS3Measured_givesRatiosAndRequestsPerGib() {
+    SampleRun run = SampleRun.withS3();
+    Map<String, Target.Outcome> o = outcomes(run);
+    assertEquals(1.5, o.get("s3-publish").value().orElseThrow().value(), 1e-9); // restic 30 s over 20 s
+    assertEquals(Verdict.MET, o.get("s3-publish").verdict());
+    assertEquals(0.5, o.get("s3-pull").value().orElseThrow().value(), 1e-9);    // 4 s embedded over 8 s
+    assertEquals(Verdict.NOT_MET, o.get("s3-pull").verdict());
+    Estimate puts = o.get("s3-put").value().orElseThrow();
+    assertEquals(20, puts.value(), 1e-9);                                        // 10 PUTs for 512 MiB
+    assertEquals(18, puts.low(), 1e-9);
+    assertEquals(22, puts.high(), 1e-9);
+    assertEquals(Verdict.NOT_MET, o.get("s3-put").verdict());
+    assertEquals(List.of(), Catalog.missing(run.results()));
+  }
+
+  @Test
+  void missing_whenS3AvailableButARowFailed_listsItAndThePeer() {
+    SampleRun run = SampleRun.withS3().remove("s3.pull.curl.seconds").remove("s3.publish.gets");
+    assertEquals(List.of("s3.publish.gets", "s3.pull.curl.seconds"), Catalog.missing(run.results()));
+    assertEquals(List.of("curl from the gateway"), Catalog.peersNotRun(run.results()));
   }
 }

@@ -71,7 +71,9 @@ final class BlockEndpoints {
   void missing(HttpServerExchange ex) throws IOException {
     List<BlockId> ids = Requests.blockIds(Requests.jsonObject(ex, MAX_JSON), MAX_IDS);
     List<String> missing = new ArrayList<>();
-    List<BlockId> absent = blocks.findMissing(ids);
+    // The dedup query of a publish: what this server knows is enough (a bucket store skips its LISTs);
+    // the commit's completeness check asks the store for real.
+    List<BlockId> absent = blocks.findMissingHere(ids);
     for (BlockId id : absent) {
       missing.add(id.toHex());
     }

@@ -71,6 +71,9 @@ public final class PackWriter implements AutoCloseable {
   private final byte[] group;
   private final List<BlockId> groupIds = new ArrayList<>();
   private final List<PackIndex.Entry> entries = new ArrayList<>();
+  /** The first buffer; it doubles up to {@link #fullBytes} as frames arrive. */
+  private static final int INITIAL_BYTES = 1 << 20;
+  private final int fullBytes;
   private byte[] buf;
   private int pos;
   private long packs;
@@ -86,8 +89,12 @@ public final class PackWriter implements AutoCloseable {
     // Frames of up to target + one group of blocks (never larger than the blocks: incompressible
     // groups are stored raw), and their index.
     int maxBlocks = options.targetBytes() / bs + options.groupBlocks();
-    this.buf = new byte[PackFormat.HEADER_BYTES + (int) Zstd.compressBound(group.length) + (maxBlocks - 1) * bs
-        + maxBlocks * PackFormat.ENTRY_BYTES + PackFormat.TRAILER_BYTES];
+    this.fullBytes = PackFormat.HEADER_BYTES + (int) Zstd.compressBound(group.length) + (maxBlocks - 1) * bs
+        + maxBlocks * PackFormat.ENTRY_BYTES + PackFormat.TRAILER_BYTES;
+    // Grown on demand, not allocated full: a server packs each upload request (16 MiB of blocks, a few
+    // MiB compressed) with its own writer, and four concurrent 64 MiB buffers ran a -Xmx256m server
+    // out of heap (./cairn bench s3).
+    this.buf = new byte[Math.min(fullBytes, INITIAL_BYTES)];
     zstd.setLevel(options.zstdLevel());
     zstd.setChecksum(false); // every block is checked against its SHA-256 id on read
     zstd.setContentSize(true); // the reader learns the group's size from the frame
@@ -140,7 +147,7 @@ public final class PackWriter implements AutoCloseable {
 
   private void ensure(int capacity) {
     if (capacity > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(capacity, buf.length + buf.length / 4));
+      buf = Arrays.copyOf(buf, Math.max(capacity, (int) Math.min(2L * buf.length, fullBytes)));
     }
   }
 

@@ -20,6 +20,16 @@ public interface BlockStore {
   List<BlockId> findMissing(Collection<BlockId> ids);
 
   /**
+   * {@link #findMissing} as far as this process knows, for a publisher's dedup query: it may call a block
+   * missing that another server stored moments ago (the publisher then uploads it again, which costs a
+   * duplicate, never a wrong answer), but never calls present a block the store lacks. A bucket store
+   * answers from its location index instead of listing the bucket; the embedded store knows everything.
+   */
+  default List<BlockId> findMissingHere(Collection<BlockId> ids) {
+    return findMissing(ids);
+  }
+
+  /**
    * Reads each block into {@code dst} at consecutive offsets from {@code off}: block {@code i}
    * lands at {@code off + i * blockSize}. Throws {@link io.cairn.error.BlockUnknownException} for
    * a block the store lacks. Bytes are returned as stored; callers that must not trust storage

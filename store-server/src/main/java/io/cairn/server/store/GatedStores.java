@@ -88,6 +88,11 @@ final class GatedStores {
     }
 
     @Override
+    public List<BlockId> findMissingHere(Collection<BlockId> ids) {
+      return in(gate, () -> d.findMissingHere(ids));
+    }
+
+    @Override
     public void read(List<BlockId> ids, byte[] dst, int off) {
       run(gate, () -> d.read(ids, dst, off));
     }
@@ -181,6 +186,11 @@ final class GatedStores {
     @Override
     public boolean hasPage(PageId id) {
       return in(gate, () -> d.hasPage(id));
+    }
+
+    @Override
+    public boolean hasPageHere(PageId id) {
+      return in(gate, () -> d.hasPageHere(id));
     }
 
     @Override

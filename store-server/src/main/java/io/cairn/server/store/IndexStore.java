@@ -13,6 +13,15 @@ import java.util.Optional;
 public interface IndexStore {
   boolean hasPage(PageId id);
 
+  /**
+   * {@link #hasPage} as far as this process knows, for a publisher's dedup query: it may say no for a page
+   * another server stored moments ago (the publisher uploads it again: a duplicate, never a wrong answer),
+   * never yes for a page the store lacks. A bucket store answers without listing the bucket.
+   */
+  default boolean hasPageHere(PageId id) {
+    return hasPage(id);
+  }
+
   /** The page, or empty; {@link PageId#ZERO} is never stored. */
   Optional<IndexPage> page(PageId id);
 
