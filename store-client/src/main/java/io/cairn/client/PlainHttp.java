@@ -70,10 +70,12 @@ final class PlainHttp {
    * reading it; a body read to its end leaves the connection for the next request.
    */
   InputStream stream(String method, String path, String type, byte[] body, Transport errors) {
-    return stream(method, path, type, body, errors, 1);
+    return stream(method, path, type, body, errors, 1, 0);
   }
 
-  private InputStream stream(String method, String path, String type, byte[] body, Transport errors, int attempt) {
+  /** {@code outageSince}: when the first {@code 503 STORE_UNAVAILABLE} of this request came, or 0. */
+  private InputStream stream(String method, String path, String type, byte[] body, Transport errors, int attempt,
+      long outageSince) {
     String what = method + " " + path;
     HttpURLConnection c;
     try {
@@ -125,7 +127,14 @@ final class PlainHttp {
       }
       if (status == 429 && attempt < Busy.ATTEMPTS) {
         Busy.pause(Optional.ofNullable(c.getHeaderField("Retry-After")), attempt, what);
-        return stream(method, path, type, body, errors, attempt + 1);
+        return stream(method, path, type, body, errors, attempt + 1, outageSince);
+      }
+      Optional<String> retryAfter = Optional.ofNullable(c.getHeaderField("Retry-After"));
+      if (StoreOutage.applies(status, retryAfter)) {
+        long since = outageSince == 0 ? System.nanoTime() : outageSince;
+        if (StoreOutage.pause(retryAfter, since, what)) {
+          return stream(method, path, type, body, errors, attempt + 1, since);
+        }
       }
       throw RemoteErrors.map(status, err, what);
     }
