@@ -135,6 +135,10 @@ final class PlainHttp {
         if (StoreOutage.pause(retryAfter, since, what)) {
           return stream(method, path, type, body, errors, attempt + 1, since);
         }
+        CairnException e = RemoteErrors.map(status, err, what);
+        throw new CairnException(e.code(), e.getMessage() + " (the server's object store did not answer for "
+            + (System.nanoTime() - since) / 1_000_000_000 + " s of retries; nothing was changed by this request;"
+            + " try again once it is back)", e);
       }
       throw RemoteErrors.map(status, err, what);
     }
