@@ -81,7 +81,20 @@ class CephServeOutageTest {
     server = ServerProcess.startShared(dir.resolve("data"), dir.resolve("logs"), storeUrl, env, storeArgs);
     // Random: every block distinct and stored raw in its pack (zstd cannot shrink it), so a flipped
     // byte damages exactly one block.
-    image = TestDisks.random(dir.resolve("disk.raw"), 24L << 20, 41);
+    image = randomFile(dir.resolve("disk.raw"), 24L << 20, 41);
+  }
+
+  /** Random bytes throughout: every block distinct and non-zero. */
+  private static Path randomFile(Path file, long size, long seed) throws java.io.IOException {
+    java.util.Random rnd = new java.util.Random(seed);
+    byte[] b = new byte[1 << 20];
+    try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+      for (long done = 0; done < size; done += b.length) {
+        rnd.nextBytes(b);
+        out.write(b);
+      }
+    }
+    return file;
   }
 
   @AfterAll
@@ -205,7 +218,7 @@ class CephServeOutageTest {
   @Test
   @Order(3)
   void publish_whenGatewayStaysDownPastTheRetryBudget_failsClearlyAndChangesNothing() throws Exception {
-    Path other = TestDisks.random(dir.resolve("other.raw"), 8L << 20, 42);
+    Path other = randomFile(dir.resolve("other.raw"), 8L << 20, 42);
     String imagesBefore = new String(Http.get(server.uri("v1/images")).body());
     Hold hold = new Hold();
     long failedAfter;
