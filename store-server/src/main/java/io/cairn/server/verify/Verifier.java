@@ -82,6 +82,53 @@ public final class Verifier {
     }
   }
 
+  /**
+   * Pages read ahead of the walk: on a bucket a page is one ranged GET (45 ms at the test gateway),
+   * and reading a 1 GiB image's 256 pages one after another took longer than hashing its blocks.
+   */
+  private static final int PAGE_AHEAD = 8;
+
+  /** Keeps up to {@link #PAGE_AHEAD} reads of one root's pages in flight, in walk order. */
+  private final class PagesAhead {
+    private final java.util.concurrent.ExecutorService pool;
+    private final List<PageId> order = new ArrayList<>();
+    private final Map<PageId, java.util.concurrent.Future<Optional<IndexPage>>> started = new HashMap<>();
+    private int next;
+
+    PagesAhead(java.util.concurrent.ExecutorService pool, ImageRoot root, Set<PageId> known) {
+      this.pool = pool;
+      Set<PageId> seen = new HashSet<>();
+      for (int p = 0; p < root.pageCount(); p++) {
+        PageId pid = root.pageId(p);
+        if (!pid.isZero() && !known.contains(pid) && seen.add(pid)) {
+          order.add(pid);
+        }
+      }
+    }
+
+    Optional<IndexPage> get(PageId pid) {
+      while (next < order.size() && started.size() < PAGE_AHEAD) {
+        PageId q = order.get(next++);
+        started.put(q, pool.submit(() -> store.index().page(q)));
+      }
+      java.util.concurrent.Future<Optional<IndexPage>> f = started.remove(pid);
+      if (f == null) {
+        return store.index().page(pid);
+      }
+      try {
+        return f.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new IllegalStateException("reading page " + pid.toHex() + " failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new io.cairn.error.StoreException(io.cairn.error.ErrorCode.UNAVAILABLE, "interrupted while verifying");
+      }
+    }
+  }
+
   /** Where a block was first named, for the report. */
   private record Naming(String where, String who) {}
 
@@ -102,6 +149,20 @@ public final class Verifier {
     // First the roots and pages, noting every block once (with where it was first named); then the
     // blocks to re-hash in one scan, in the order the store keeps them: on a bucket that is frame by
     // frame through each pack, about one GET per pack instead of one per block.
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(PAGE_AHEAD, r -> {
+      Thread t = new Thread(r, "verify-pages");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      return run(problems, names, tags, roots, pool);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private Report run(Map<String, Problem> problems, Map<ImageDigest, List<String>> names,
+      List<IndexStore.TagEntry> tags, Set<ImageDigest> roots, java.util.concurrent.ExecutorService pool) {
     Map<PageId, List<String>> pageUsers = new LinkedHashMap<>();
     Map<BlockId, Naming> named = new LinkedHashMap<>();
     List<BlockId> toHash = new ArrayList<>();
@@ -112,6 +173,7 @@ public final class Verifier {
         add(problems, Problem.Kind.ROOT_CORRUPT, d.toString(), "root hashes to " + root.digest(), who);
         continue;
       }
+      PagesAhead ahead = new PagesAhead(pool, root, pageUsers.keySet());
       for (int p = 0; p < root.pageCount(); p++) {
         store.checkOpen(); // shutdown stops a verify between pages instead of waiting for the whole store
         PageId pid = root.pageId(p);
@@ -123,7 +185,7 @@ public final class Verifier {
           users.add(who);
           continue; // its blocks are noted already
         }
-        var page = store.index().page(pid);
+        var page = ahead.get(pid);
         if (page.isEmpty()) {
           boolean q = store.index().isQuarantined(pid);
           add(problems, q ? Problem.Kind.PAGE_CORRUPT : Problem.Kind.PAGE_MISSING, pid.toHex(),
