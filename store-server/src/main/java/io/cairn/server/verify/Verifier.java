@@ -166,6 +166,12 @@ public final class Verifier {
     Map<PageId, List<String>> pageUsers = new LinkedHashMap<>();
     Map<BlockId, Naming> named = new LinkedHashMap<>();
     List<BlockId> toHash = new ArrayList<>();
+    long bytes = 0;
+    // A bucket reads best in one long scan (one GET per pack per scan), bounded to 1 GiB of blocks
+    // at a time; RocksDB reads a block as cheaply alone, so its blocks are read right after their
+    // page, as before the scan existed (a damaged table file is then met, and salvaged, before
+    // compaction of it can stop the database).
+    int scanBatch = store.bucket().isPresent() ? 1 << 18 : 1;
     for (ImageDigest d : roots) {
       String who = names.containsKey(d) ? String.join(",", names.get(d)) : d.toString();
       ImageRoot root = store.index().root(d).orElseThrow();
@@ -208,6 +214,10 @@ public final class Verifier {
             note(id, where, who, named, toHash, problems);
           }
         }
+        if (toHash.size() >= scanBatch) {
+          bytes += hashAll(toHash, named, problems);
+          toHash.clear();
+        }
       }
     }
     int overlays = 0;
@@ -225,7 +235,7 @@ public final class Verifier {
         });
       }
     }
-    long bytes = hashAll(toHash, named, problems);
+    bytes += hashAll(toHash, named, problems);
     if (!problems.isEmpty()) {
       addDependents(problems, pageUsers);
     }
