@@ -166,6 +166,7 @@ public final class PackReader {
       byFrame.computeIfAbsent(e.frameOffset(), k -> new ArrayList<>()).add(e);
       frameLength.put(e.frameOffset(), e.frameLength());
     }
+    byFrame.values().forEach(l -> l.sort(Comparator.comparingInt(PackIndex.Entry::slot)));
     List<Long> frames = new ArrayList<>(byFrame.keySet());
     int resumes = 0;
     int from = 0;
