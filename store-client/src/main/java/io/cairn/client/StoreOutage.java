@@ -12,7 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * are content-addressed, a commit names its digest), so it is, for at most {@link #BUDGET_MILLIS}
  * from the first such answer; then the 503 goes to the caller. The server's own retries (about 6 to
  * 11 s) come before, so a request survives an outage of roughly 20 to 25 s (a gateway restart) and
- * reports a longer one within half a minute. A 503 without {@code Retry-After} (a server shutting
+ * reports a longer one after about half a minute. A 503 without {@code Retry-After} (a server shutting
  * down) is not retried here: another server may answer it.
  */
 final class StoreOutage {
