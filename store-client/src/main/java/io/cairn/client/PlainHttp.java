@@ -74,10 +74,11 @@ final class PlainHttp {
    * reading it; a body read to its end leaves the connection for the next request.
    */
   InputStream stream(String method, String path, String type, byte[] body) {
-    return stream(method, path, type, body, 1);
+    return stream(method, path, type, body, 1, 0);
   }
 
-  private InputStream stream(String method, String path, String type, byte[] body, int attempt) {
+  /** {@code outageSince}: when the first {@code 503 STORE_UNAVAILABLE} of this request came, or 0. */
+  private InputStream stream(String method, String path, String type, byte[] body, int attempt, long outageSince) {
     String what = method + " " + path;
     HttpURLConnection c;
     try {
@@ -129,7 +130,19 @@ final class PlainHttp {
       }
       if (status == 429 && attempt < Busy.ATTEMPTS) {
         Busy.pause(Optional.ofNullable(c.getHeaderField("Retry-After")), attempt, what);
-        return stream(method, path, type, body, attempt + 1);
+        return stream(method, path, type, body, attempt + 1, outageSince);
+      }
+      Optional<String> retryAfter = Optional.ofNullable(c.getHeaderField("Retry-After"));
+      if (StoreOutage.applies(status, retryAfter)) {
+        long since = outageSince == 0 ? System.nanoTime() : outageSince;
+        if (StoreOutage.pause(retryAfter, since, what)) {
+          return stream(method, path, type, body, attempt + 1, since);
+        }
+        CairnException e = RemoteErrors.map(status, err, what);
+        // Not a failed server: its object store is down, and another server shares that store.
+        throw new CairnException(e.code(), e.getMessage() + " (the server's object store did not answer for "
+            + (System.nanoTime() - since) / 1_000_000_000 + " s of retries; nothing was changed by this request;"
+            + " try again once it is back)", e);
       }
       CairnException mapped = RemoteErrors.map(status, err, what);
       throw ServerFailedException.isServerStatus(status) ? ServerFailedException.of(mapped, true) : mapped;

@@ -315,21 +315,34 @@ final class Transport {
   }
 
   private <T> HttpResponse<T> exchange(ServerList.Server s, HttpRequest r, HttpResponse.BodyHandler<T> handler) {
+    long outageSince = 0;
     for (int attempt = 1; ; attempt++) {
       HttpResponse<T> resp = exchangeOnce(s, r, handler);
       // A body of known length is in memory and can be sent again; a streamed one cannot.
       boolean replayable = r.bodyPublisher().map(p -> p.contentLength() >= 0).orElse(true);
+      Optional<String> retryAfter = resp.headers().firstValue("Retry-After");
+      if (replayable && StoreOutage.applies(resp.statusCode(), retryAfter)) {
+        outageSince = outageSince == 0 ? System.nanoTime() : outageSince;
+        if (StoreOutage.pause(retryAfter, outageSince, describe(r))) {
+          closeQuietly(resp);
+          continue;
+        }
+      }
       if (resp.statusCode() != 429 || attempt >= Busy.ATTEMPTS || !replayable) {
         return resp;
       }
-      if (resp.body() instanceof InputStream in) {
-        try {
-          in.close();
-        } catch (IOException ignored) {
-          // a small error body; nothing to keep
-        }
-      }
+      closeQuietly(resp);
       Busy.pause(resp.headers().firstValue("Retry-After"), attempt, describe(r));
+    }
+  }
+
+  private static void closeQuietly(HttpResponse<?> resp) {
+    if (resp.body() instanceof InputStream in) {
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // a small error body; nothing to keep
+      }
     }
   }
 

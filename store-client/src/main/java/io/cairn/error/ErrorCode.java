@@ -66,7 +66,12 @@ public enum ErrorCode {
    */
   STORAGE_FULL(507),
   /** The operation exists only for the embedded store so far (e.g. garbage collection on a bucket store). */
-  NOT_SUPPORTED(501);
+  NOT_SUPPORTED(501),
+  /**
+   * The server's object store (the bucket of {@code --store s3://…}) did not answer within the
+   * server's retries: nothing was changed. Sent with {@code Retry-After}; the request may be sent again.
+   */
+  STORE_UNAVAILABLE(503);
 
   private final int httpStatus;
 

@@ -254,7 +254,17 @@ public final class UserRegistry {
       if (s.version() != null && now - sharedReadNanos < SHARED_REFRESH_NANOS) {
         return s;
       }
-      SharedDocument.State state = shared.get().read();
+      SharedDocument.State state;
+      try {
+        state = shared.get().read();
+      } catch (io.cairn.server.objects.ObjectUnavailableException e) {
+        if (s.version() == null) {
+          throw e;
+        }
+        // The bucket is down: the users as last read, so requests a cache can serve still work. No
+        // change can be written meanwhile; one made just before the outage arrives after it.
+        return s;
+      }
       if (!Long.valueOf(state.version().seq()).equals(s.version())) {
         s = new Snapshot(state.version().seq(), parse(state.content().orElse(null), "the bucket's users document"));
         current = s;

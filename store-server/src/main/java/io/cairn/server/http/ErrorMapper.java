@@ -21,6 +21,8 @@ import org.xnio.IoUtils;
  */
 final class ErrorMapper {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** What {@code 503 STORE_UNAVAILABLE} asks for: a gateway restart takes seconds, not minutes. */
+  static final int STORE_RETRY_AFTER_SECONDS = 2;
 
   private ErrorMapper() {}
 
@@ -36,7 +38,11 @@ final class ErrorMapper {
       return new Mapped(a.code().httpStatus(), a.code(), a.getMessage(), a.detail(), a.headers());
     }
     if (t instanceof CairnException c) {
-      return new Mapped(c.code().httpStatus(), c.code(), c.getMessage(), c.detail(), Map.of());
+      // The bucket is down past the server's retries: a state, not a failure of this request, and
+      // nothing was changed; Retry-After tells clients to send it again (docs/scale-out.md).
+      Map<String, String> headers = c.code() == ErrorCode.STORE_UNAVAILABLE
+          ? Map.of("Retry-After", String.valueOf(STORE_RETRY_AFTER_SECONDS)) : Map.of();
+      return new Mapped(c.code().httpStatus(), c.code(), c.getMessage(), c.detail(), headers);
     }
     if (t instanceof InvalidIdException i) {
       // Names and tags are NAME_INVALID (the stable code); hex ids and digests ID_INVALID.

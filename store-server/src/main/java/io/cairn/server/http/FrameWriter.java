@@ -20,6 +20,8 @@ final class FrameWriter {
   private static final int BATCH_BYTES = 1 << 20;
   /** zstd level 1: several hundred MB/s a core; higher levels cost more CPU than they save on a LAN. */
   private static final int ZSTD_LEVEL = 1;
+  /** How long a stream already started waits for the bucket to come back (the client's own budget). */
+  static final long MID_STREAM_WAIT_MILLIS = 15_000;
 
   private final BlockStore blocks;
   private final ServerCounters counters;
@@ -27,6 +29,37 @@ final class FrameWriter {
   FrameWriter(BlockStore blocks, ServerCounters counters) {
     this.blocks = blocks;
     this.counters = counters;
+  }
+
+  /**
+   * Reads a batch. Before the response has started, a bucket outage goes to the client as {@code
+   * 503 STORE_UNAVAILABLE}, which it waits out. Once the status line is out that answer is no
+   * longer possible, and a cut stream fails the client's whole request: so the read is tried again
+   * every second for up to {@link #MID_STREAM_WAIT_MILLIS}, as long as a client would have waited.
+   */
+  private void read(HttpServerExchange ex, List<BlockId> part, byte[] data) {
+    long deadline = 0;
+    while (true) {
+      try {
+        blocks.read(part, data, 0);
+        return;
+      } catch (io.cairn.error.CairnException e) {
+        if (e.code() != io.cairn.error.ErrorCode.STORE_UNAVAILABLE || !ex.isResponseStarted()) {
+          throw e;
+        }
+        long now = System.nanoTime();
+        deadline = deadline == 0 ? now + MID_STREAM_WAIT_MILLIS * 1_000_000 : deadline;
+        if (now > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   static boolean acceptsZstd(HttpServerExchange ex) {
@@ -64,7 +97,7 @@ final class FrameWriter {
     byte[] frames = new byte[(int) codec.bodyBytes(batch)]; // one write per batch, not two per block
     for (int from = 0; from < ids.size(); from += batch) {
       List<BlockId> part = ids.subList(from, Math.min(ids.size(), from + batch));
-      blocks.read(part, data, 0);
+      read(ex, part, data);
       int n = codec.encode(part, data, frames);
       // Counted before the write: the last write can end the response, and a client that then asks
       // for /v1/stats must see these blocks (ImageReaderTest once saw 0 here).

@@ -177,7 +177,8 @@ final class OpenApiDocument {
       errors.putIfAbsent("408", "REQUEST_TIMEOUT: the body came slower than --body-min-rate");
     }
     errors.putIfAbsent("500", "INTERNAL or BLOCK_CORRUPT");
-    errors.putIfAbsent("503", "UNAVAILABLE: the server is shutting down");
+    errors.putIfAbsent("503", "UNAVAILABLE: the server is shutting down; STORE_UNAVAILABLE (with Retry-After):"
+        + " the bucket of --store s3://… does not answer");
     for (Map.Entry<String, String> e : errors.entrySet()) {
       ObjectNode resp = responses.putObject(e.getKey());
       resp.put("description", e.getValue());

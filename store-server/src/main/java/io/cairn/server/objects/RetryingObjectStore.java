@@ -16,12 +16,20 @@ import java.util.function.Supplier;
  * an {@code EXISTS} is checked by reading the object back: if it holds exactly our bytes, the write
  * was ours and the answer is {@code CREATED}. Callers make that comparison decisive by writing
  * unique bytes (log entries carry a random writer nonce).
+ *
+ * <p>Once a request has spent all its tries, the store is taken to be down: later requests get one
+ * try each (a refused connection fails in a millisecond) until one succeeds. Without that, every
+ * request during an outage would hold a server thread for the whole backoff, and {@code GET
+ * /v1/health} would take as long to say the bucket is down; the waiting belongs to the client,
+ * which is told {@code 503 STORE_UNAVAILABLE} with {@code Retry-After} and sends again.
  */
 public final class RetryingObjectStore implements ObjectStore {
   private final ObjectStore inner;
   private final int attempts;
   private final long firstDelayMillis;
   private final long maxDelayMillis;
+  /** {@link System#nanoTime()} when a request last ran out of tries, or 0 while the store answers. */
+  private final java.util.concurrent.atomic.AtomicLong downSince = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param attempts tries per request, at least 1
@@ -48,6 +56,7 @@ public final class RetryingObjectStore implements ObjectStore {
     for (int attempt = 1; ; attempt++) {
       try {
         PutResult r = inner.putIfAbsent(key, data, off, len);
+        downSince.set(0);
         if (r == PutResult.EXISTS && failedBefore && holds(key, data, off, len)) {
           return PutResult.CREATED;
         }
@@ -98,6 +107,16 @@ public final class RetryingObjectStore implements ObjectStore {
     return retry(() -> inner.head(key));
   }
 
+  /**
+   * One HEAD without retries, for health probes: a prober must hear "down" at once, not after the
+   * backoff. A success ends the down state as any request's does.
+   */
+  public Optional<ObjectInfo> headOnce(String key) {
+    Optional<ObjectInfo> r = inner.head(key);
+    downSince.set(0);
+    return r;
+  }
+
   @Override
   public ListPage list(String prefix, Optional<String> startAfter, int max) {
     return retry(() -> inner.list(prefix, startAfter, max));
@@ -114,15 +133,23 @@ public final class RetryingObjectStore implements ObjectStore {
   private <T> T retry(Supplier<T> call) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return call.get();
+        T r = call.get();
+        downSince.set(0);
+        return r;
       } catch (ObjectUnavailableException e) {
         backoffOrThrow(attempt, e);
       }
     }
   }
 
+  /** True while the store is taken to be down (a request ran out of tries and none succeeded since). */
+  public boolean down() {
+    return downSince.get() != 0;
+  }
+
   private void backoffOrThrow(int attempt, ObjectUnavailableException e) {
-    if (attempt >= attempts) {
+    if (attempt >= attempts || down()) {
+      downSince.compareAndSet(0, Math.max(1, System.nanoTime()));
       throw e;
     }
     long cap = Math.min(maxDelayMillis, firstDelayMillis << Math.min(attempt - 1, 20));

@@ -103,6 +103,28 @@ final class GatedStores {
     }
 
     @Override
+    public void scan(Collection<BlockId> ids, BlockScan visitor) {
+      // A scan of the whole store is long: it stops at the next block when the store closes.
+      run(gate, () -> d.scan(ids, new BlockScan() {
+        @Override
+        public void block(BlockId id, byte[] buf, int off, String where) {
+          gate.check();
+          visitor.block(id, buf, off, where);
+        }
+
+        @Override
+        public void missing(BlockId id) {
+          visitor.missing(id);
+        }
+
+        @Override
+        public void unreadable(BlockId id, String why) {
+          visitor.unreadable(id, why);
+        }
+      }));
+    }
+
+    @Override
     public void touch(Collection<BlockId> ids) {
       run(gate, () -> d.touch(ids));
     }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import io.cairn.server.objects.ObjectStore;
+import io.cairn.server.objects.RetryingObjectStore;
 import io.cairn.server.objectstore.BucketStore;
 
 /**
@@ -240,17 +241,19 @@ public final class Store implements AutoCloseable {
   }
 
   /**
-   * A bucket store can take writes while the bucket answers: one HEAD of its format object (with
-   * the store's retries) tells. There is no local disk to fill and no damage salvage on a bucket.
+   * A bucket store can take writes while the bucket answers: one HEAD of its format object (one
+   * try, so a probe hears of an outage at once) tells. There is no local disk to fill and no damage salvage on a bucket.
    */
   private static StoreHealth bucketHealth(ObjectStore bucket) {
     try {
-      if (bucket.head(BucketStore.FORMAT_KEY).isEmpty()) {
+      Optional<io.cairn.server.objects.ObjectStore.ObjectInfo> format = bucket instanceof RetryingObjectStore r
+          ? r.headOnce(BucketStore.FORMAT_KEY) : bucket.head(BucketStore.FORMAT_KEY);
+      if (format.isEmpty()) {
         return StoreHealth.problem(ErrorCode.STORE_FORMAT, "the bucket's format object is gone");
       }
       return StoreHealth.OK;
     } catch (io.cairn.error.CairnException e) {
-      return StoreHealth.problem(ErrorCode.UNAVAILABLE, "the bucket does not answer: " + e.getMessage());
+      return StoreHealth.problem(ErrorCode.STORE_UNAVAILABLE, "the bucket does not answer: " + e.getMessage());
     }
   }
 

@@ -2,7 +2,9 @@ package io.cairn.server.objects;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +31,33 @@ class RetryingObjectStoreTest {
     }
     assertThrows(ObjectUnavailableException.class, () -> store.readAll("k"));
     assertEquals(4, faulty.calls());
+  }
+
+  @Test
+  public void get_afterARequestRanOutOfTries_triesOnceUntilOneSucceeds() {
+    memory.put("k", data, 0, 3);
+    for (int i = 1; i <= 5; i++) {
+      faulty.failCall(i, FaultyObjectStore.Fault.FAIL);
+    }
+    assertThrows(ObjectUnavailableException.class, () -> store.readAll("k"));
+    assertEquals(4, faulty.calls());
+    assertTrue(store.down());
+    // Down: one try, so a request during an outage is answered at once (503) instead of after the backoff.
+    assertThrows(ObjectUnavailableException.class, () -> store.head("k"));
+    assertEquals(5, faulty.calls());
+    assertArrayEquals(data, store.readAll("k"));
+    assertFalse(store.down());
+  }
+
+  @Test
+  public void headOnce_whenTheStoreFails_triesOnceAndLeavesTheStoreUp() {
+    memory.put("k", data, 0, 3);
+    faulty.failCall(1, FaultyObjectStore.Fault.FAIL).failCall(2, FaultyObjectStore.Fault.FAIL);
+    assertThrows(ObjectUnavailableException.class, () -> store.headOnce("k"));
+    assertEquals(1, faulty.calls());
+    assertFalse(store.down());
+    assertEquals(3, store.head("k").orElseThrow().size());
+    assertEquals(3, faulty.calls());
   }
 
   @Test

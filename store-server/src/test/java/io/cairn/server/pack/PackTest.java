@@ -178,4 +178,148 @@ class PackTest {
         () -> new PackReader(memory).read(p, c.id(), new byte[B.bytes()], 0));
     assertTrue(r instanceof BlockCorruptException || r instanceof PackFormatException, r.toString());
   }
+
+  /** Collects what {@link PackReader#scan} hands over: ids in order, and blocks that hash wrong or do not decode. */
+  private static final class Collected implements PackReader.Scan {
+    final List<BlockId> seen = new ArrayList<>();
+    final List<BlockId> wrong = new ArrayList<>();
+    final List<BlockId> unreadable = new ArrayList<>();
+
+    @Override
+    public void block(PackIndex.Entry e, byte[] blocks, int at) {
+      seen.add(e.id());
+      if (!BlockHasher.hashBlock(blocks, at, B.bytes()).equals(e.id())) {
+        wrong.add(e.id());
+      }
+    }
+
+    @Override
+    public void unreadable(PackIndex.Entry e, String why) {
+      unreadable.add(e.id());
+    }
+  }
+
+  @Test
+  public void scan_whenEveryBlockWanted_oneGetInPackOrder() {
+    Written w = write(memory, blocks(300, 9), PackWriter.Options.defaults(B));
+    PackIndex p = w.packs().get(0);
+    List<PackIndex.Entry> shuffled = new ArrayList<>(p.entries());
+    java.util.Collections.shuffle(shuffled, new Random(9));
+    Collected c = new Collected();
+    new PackReader(counting).scan(p, shuffled, c);
+    assertEquals(p.entries().stream().map(PackIndex.Entry::id).toList(), c.seen);
+    assertEquals(List.of(), c.wrong);
+    assertEquals(1, counting.counts().gets());
+  }
+
+  @Test
+  public void scan_whenAFrameIsDamaged_reportsExactlyItsBlocks() {
+    Written w = write(memory, blocks(60, 10), PackWriter.Options.defaults(B).withGroupBlocks(1));
+    PackIndex p = w.packs().get(0);
+    byte[] all = memory.readAll(p.key());
+    // Block 0 is random, so stored raw in its frame: one flipped byte damages exactly that block.
+    PackIndex.Entry raw = p.entries().get(0);
+    assertTrue(!raw.compressed());
+    all[(int) raw.frameOffset() + raw.slot() * B.bytes() + 7] ^= 1;
+    // Block 1 is text in a zstd frame: a damaged frame does not decode (or hashes wrong).
+    PackIndex.Entry packed = p.entries().get(1);
+    assertTrue(packed.compressed());
+    all[(int) packed.frameOffset() + packed.frameLength() / 2] ^= 1;
+    memory.overwrite(p.key(), all);
+    Collected c = new Collected();
+    new PackReader(memory).scan(p, p.entries(), c);
+    List<BlockId> damaged = new ArrayList<>(c.wrong);
+    damaged.addAll(c.unreadable);
+    java.util.Collections.sort(damaged);
+    List<BlockId> expected = new ArrayList<>(List.of(raw.id(), packed.id()));
+    java.util.Collections.sort(expected);
+    assertEquals(expected, damaged);
+    assertEquals(60, c.seen.size() + c.unreadable.size());
+  }
+
+  @Test
+  public void scan_whenTheBodyBreaksOff_takesItUpAtTheFrameItBrokeIn() {
+    Written w = write(memory, blocks(300, 11), PackWriter.Options.defaults(B));
+    PackIndex p = w.packs().get(0);
+    ObjectStore breaking = new BreakingStore(memory, p.key(), 200_000);
+    Collected c = new Collected();
+    new PackReader(breaking).scan(p, p.entries(), c);
+    assertEquals(p.entries().stream().map(PackIndex.Entry::id).toList(), c.seen);
+    assertEquals(List.of(), c.wrong);
+  }
+
+  /** The first ranged GET of {@code key} breaks off after {@code bytes} bytes; later ones are whole. */
+  private static final class BreakingStore implements ObjectStore {
+    private final ObjectStore inner;
+    private final String key;
+    private final long bytes;
+    private boolean broke;
+
+    BreakingStore(ObjectStore inner, String key, long bytes) {
+      this.inner = inner;
+      this.key = key;
+      this.bytes = bytes;
+    }
+
+    @Override
+    public RangeStream get(String k, io.cairn.server.objects.ObjectRange range) {
+      RangeStream r = inner.get(k, range);
+      if (broke || !k.equals(key)) {
+        return r;
+      }
+      broke = true;
+      java.io.InputStream cut = new java.io.FilterInputStream(r.body()) {
+        private long left = bytes;
+
+        @Override
+        public int read() throws java.io.IOException {
+          if (left-- <= 0) {
+            throw new java.io.IOException("connection reset");
+          }
+          return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws java.io.IOException {
+          if (left <= 0) {
+            throw new java.io.IOException("connection reset");
+          }
+          int n = super.read(b, off, (int) Math.min(len, left));
+          left -= Math.max(0, n);
+          return n;
+        }
+      };
+      return new RangeStream(cut, r.offset(), r.length(), r.objectSize());
+    }
+
+    @Override
+    public PutResult putIfAbsent(String k, byte[] data, int off, int len) {
+      return inner.putIfAbsent(k, data, off, len);
+    }
+
+    @Override
+    public void put(String k, byte[] data, int off, int len) {
+      inner.put(k, data, off, len);
+    }
+
+    @Override
+    public java.io.InputStream get(String k) {
+      return inner.get(k);
+    }
+
+    @Override
+    public java.util.Optional<ObjectInfo> head(String k) {
+      return inner.head(k);
+    }
+
+    @Override
+    public ListPage list(String prefix, java.util.Optional<String> startAfter, int max) {
+      return inner.list(prefix, startAfter, max);
+    }
+
+    @Override
+    public void delete(String k) {
+      inner.delete(k);
+    }
+  }
 }
