@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import io.cairn.server.objects.ObjectStore;
 import io.cairn.server.objectstore.BucketStore;
@@ -40,8 +41,8 @@ public final class Store implements AutoCloseable {
   private final SignatureStore gatedSignatures;
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
-    this(dataDir, header, Optional.of(rocks), Optional.empty(), new GcGuard(), g -> new RocksBlockStore(rocks,
-        header.blockSize(), g), new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks),
+    this(dataDir, header, Optional.of(rocks), Optional.empty(), new GcGuard(), g -> blockStore(dataDir, header, rocks, g),
+        new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks),
         new RocksRecordStore(rocks));
   }
 
@@ -64,6 +65,30 @@ public final class Store implements AutoCloseable {
     this.records = new GatedStores.Records(records, gate);
   }
 
+  /** Rows in {@code block_data}, or (format 3) packs with rows alongside for small logged writes. */
+  private static BlockStore blockStore(Path dataDir, StoreHeader header, RocksBackend rocks, GcGuard guard) {
+    RocksBlockStore rows = new RocksBlockStore(rocks, header.blockSize(), guard);
+    return header.packs() ? new PackBlockStore(rocks, rows, dataDir, PACK_ZSTD_LEVEL) : rows;
+  }
+
+  /** zstd level of local packs (see docs/design.md, "Pack layout", for the measured trade). */
+  static final int PACK_ZSTD_LEVEL = 1;
+
+  /** Where a new store keeps block bytes: rows of RocksDB's {@code block_data}, or pack files. */
+  public enum Layout {
+    ROWS,
+    PACKS;
+
+    /** {@code rows} or {@code packs}, as {@code --layout} takes it. */
+    public static Layout parse(String s) {
+      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        case "rows" -> ROWS;
+        case "packs" -> PACKS;
+        default -> throw new io.cairn.error.InvalidInputException("--layout must be rows or packs, not " + s);
+      };
+    }
+  }
+
   /**
    * Opens the store in {@code dataDir}, creating it with {@code blockSize} (default 4 KiB) when the
    * directory holds none. Asking for a block size other than the store's is refused.
@@ -81,7 +106,16 @@ public final class Store implements AutoCloseable {
    * How a store is opened: the free space writes leave on its disk, whether read-only, and the
    * memory RocksDB may use.
    */
-  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
+  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory, Layout layout) {
+    /** The layout of a store this creates; an existing store keeps its own. */
+    public OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
+      this(minFreeBytes, readOnly, memory, Layout.ROWS);
+    }
+
+    public OpenOptions withLayout(Layout l) {
+      return new OpenOptions(minFreeBytes, readOnly, memory, l);
+    }
+
     /**
      * Free space writes leave on the store's disk by default: one memtable flush of block data
      * (128 MiB) plus room for compaction to finish, so RocksDB itself never runs out of space.
@@ -125,7 +159,8 @@ public final class Store implements AutoCloseable {
               + " it was not made by this Cairn or is damaged");
         }
         Files.createDirectories(dataDir);
-        header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
+        header = new StoreHeader(options.layout() == Layout.PACKS ? StoreHeader.PACKS_VERSION
+            : StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
       Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), false,
@@ -194,9 +229,14 @@ public final class Store implements AutoCloseable {
     return rocks.orElseThrow(() -> new IllegalStateException("a bucket store has no RocksDB"));
   }
 
-  /** The embedded block store without the gate, for test hooks and migration in this package. */
+  /** The embedded store's rows of blocks without the gate, for test hooks and migration in this package. */
   RocksBlockStore rawBlocks() {
-    return (RocksBlockStore) blocks;
+    return blocks instanceof PackBlockStore p ? p.rows : (RocksBlockStore) blocks;
+  }
+
+  /** The pack layout's block store, or empty for a store of rows (or a bucket). */
+  Optional<PackBlockStore> packBlocks() {
+    return blocks instanceof PackBlockStore p ? Optional.of(p) : Optional.empty();
   }
 
   /**
@@ -335,8 +375,9 @@ public final class Store implements AutoCloseable {
     }
     long[] total = {0};
     try {
-      // RocksDB deletes files while we walk (compaction, log recycling): a file that vanished counts 0.
-      Files.walkFileTree(dataDir.resolve("rocksdb"), new java.nio.file.SimpleFileVisitor<>() {
+      // RocksDB deletes files while we walk (compaction, log recycling), and a repack deletes
+      // packs: a file that vanished counts 0.
+      java.nio.file.SimpleFileVisitor<Path> sizes = new java.nio.file.SimpleFileVisitor<>() {
         @Override
         public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
           total[0] += a.size();
@@ -347,7 +388,11 @@ public final class Store implements AutoCloseable {
         public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
           return java.nio.file.FileVisitResult.CONTINUE;
         }
-      });
+      };
+      Files.walkFileTree(dataDir.resolve("rocksdb"), sizes);
+      if (packBlocks().isPresent()) {
+        Files.walkFileTree(dataDir.resolve("packs"), sizes);
+      }
     } catch (IOException e) {
       throw new StoreException(ErrorCode.INTERNAL, "cannot measure " + dataDir + ": " + e, e);
     }
@@ -361,7 +406,10 @@ public final class Store implements AutoCloseable {
   public long physicalBlockBytes() {
     gate.enter();
     try {
-      return bucket.isPresent() ? bucketBytes(io.cairn.server.pack.PackWriter.PREFIX) : rawBlocks().physicalBytes();
+      if (bucket.isPresent()) {
+        return bucketBytes(io.cairn.server.pack.PackWriter.PREFIX);
+      }
+      return rawBlocks().physicalBytes() + packBlocks().map(PackBlockStore::packBytes).orElse(0L);
     } finally {
       gate.exit();
     }
