@@ -28,8 +28,10 @@ final class GcCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     GcReport r;
+    java.util.Optional<String> repack;
     try (Store s = store.open()) {
       r = new GarbageCollector(s).run(Duration.ofSeconds(graceSeconds));
+      repack = s.lastRepackSummary();
     }
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -42,12 +44,14 @@ final class GcCommand implements Callable<Integer> {
       m.put("diskBytesAfter", r.diskBytesAfter());
       m.put("diskBytesFreed", r.diskBytesFreed());
       m.put("millis", r.millis());
+      repack.ifPresent(x -> m.put("repack", x));
       Output.json(System.out, m);
     } else {
       System.out.printf("gc: deleted %d blocks (%s) and %d pages; %d recent blocks spared (grace %d s)%n",
           r.blocksDeleted(), Output.bytes(r.bytesDeleted()), r.pagesDeleted(), r.blocksSpared(), graceSeconds);
       System.out.printf("gc: store files %s -> %s (%s freed) in %.1f s%n", Output.bytes(r.diskBytesBefore()),
           Output.bytes(r.diskBytesAfter()), Output.bytes(r.diskBytesFreed()), r.millis() / 1000.0);
+      repack.ifPresent(x -> System.out.println("gc: repack: " + x));
     }
     return 0;
   }

@@ -289,7 +289,9 @@ final class PackBlockStore implements BlockStore {
 
   @Override
   public void touch(Collection<BlockId> ids) {
-    rows.touch(ids);
+    synchronized (entryOrder) { // a touch rewrites the value: never over a repack's move of it
+      rows.touch(ids);
+    }
   }
 
   @Override
@@ -313,7 +315,9 @@ final class PackBlockStore implements BlockStore {
   public void quarantine(BlockId id) {
     byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
     if (!PackLocation.isPacked(v)) {
-      rows.quarantine(id);
+      synchronized (entryOrder) {
+        rows.quarantine(id);
+      }
       return;
     }
     PackLocation loc = PackLocation.of(v);

@@ -350,7 +350,8 @@ public final class Store implements AutoCloseable {
 
   /**
    * Compacts every column family, so deleted data leaves the disk; for after garbage collection.
-   * Nothing to do on a bucket store: objects are deleted whole (a repack, not yet built, would
+   * In the pack layout it first repacks ({@link PackRepack}): rows into packs, packs of mostly dead
+   * blocks rewritten, packs of none deleted. Nothing to do on a bucket store: objects are deleted whole (a repack, not yet built, would
    * fold packs there).
    */
   public void compact() {
@@ -359,11 +360,56 @@ public final class Store implements AutoCloseable {
     }
     gate.enter();
     try {
+      if (packBlocks().isPresent()) {
+        // Rows first into packs (small logged writes), and packs of mostly dead blocks rewritten;
+        // then compaction drops the moved rows' space.
+        PackRepack.Report r = new PackRepack(packBlocks().get(), gate::check).run(true);
+        lastRepack = Optional.of(r);
+      }
       rocks.get().compactAll();
     } finally {
       gate.exit();
     }
   }
+
+  private volatile Optional<PackRepack.Report> lastRepack = Optional.empty();
+
+  /**
+   * Converts this store's blocks to the pack layout ({@code cairn migrate}): records format 3 in the
+   * header first (a format-3 store reads rows as well as packs, so every state between is a valid
+   * store), then moves every row into packs as a repack does. Crash-safe and resumable: a run
+   * interrupted anywhere leaves each block either a row or packed, and the next run moves the rest.
+   * Returns the number of blocks moved.
+   */
+  public static long migrateToPacks(Path dataDir, OpenOptions options) {
+    StoreHeader header = StoreHeader.read(dataDir);
+    if (!header.packs()) {
+      try (Store s = open(dataDir, Optional.empty(), options)) {
+        // opened once as it is, so a format-1 store is upgraded to format 2 before format 3 is written
+        new StoreHeader(StoreHeader.PACKS_VERSION, s.blockSize()).write(dataDir);
+      } catch (IOException e) {
+        throw new StoreException(ErrorCode.STORE_FORMAT, "cannot write the header of " + dataDir + ": " + e, e);
+      }
+    }
+    try (Store s = open(dataDir, Optional.empty(), options)) {
+      s.gate.enter();
+      try {
+        PackRepack.Report r = new PackRepack(s.packBlocks().orElseThrow(), s.gate::check).run(true);
+        s.rocks.orElseThrow().compactAll();
+        return r.rowsMoved();
+      } finally {
+        s.gate.exit();
+      }
+    }
+  }
+
+  /** What the last repack of this store did (garbage collection of a pack-layout store runs one). */
+  public Optional<String> lastRepackSummary() {
+    return lastRepack.map(r -> r.packsBefore() + " packs: " + r.packsDeleted() + " deleted, " + r.packsWritten()
+        + " written; " + r.blocksCopied() + " blocks copied, " + r.rowsMoved() + " rows moved into packs; pack files "
+        + r.packBytesBefore() + " -> " + r.packBytesAfter() + " bytes");
+  }
+
 
   /**
    * Bytes of the store's files now ({@code du --apparent-size} of {@code rocksdb/}); on a bucket

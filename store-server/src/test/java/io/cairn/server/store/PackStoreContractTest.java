@@ -148,5 +148,75 @@ class PackStoreContractTest {
       assertEquals(new BlockStore.BlockStats(2, 2L * BS.bytes()), store.blocks().stats());
       assertArrayEquals(block(1), read(List.of(id(1))));
     }
+
+    @Test
+    void compact_whenMostBlocksOfAPackAreDeleted_rewritesTheLiveOnesAndDeletesTheOldPack() {
+      insert(0, 100);
+      Path old = packFiles().get(0);
+      List<BlockId> doomed = new java.util.ArrayList<>();
+      for (int n = 0; n < 60; n++) {
+        doomed.add(id(n));
+      }
+      assertEquals(60, store.blocks().delete(doomed));
+      f.store.compact();
+      List<Path> now = packFiles();
+      assertEquals(1, now.size());
+      assertFalse(now.contains(old), "the old pack is gone");
+      assertTrue(f.store.lastRepackSummary().orElseThrow().contains("40 blocks copied"),
+          f.store.lastRepackSummary().orElseThrow());
+      reopen();
+      assertArrayEquals(concat(99, 60, -1), read(List.of(id(99), id(60), BlockId.ZERO)));
+      assertEquals(List.of(id(0), id(59)), store.blocks().findMissing(List.of(id(0), id(59), id(60))));
+      assertEquals(40, store.blocks().stats().blocks());
+    }
+
+    @Test
+    void compact_whenAFewBlocksOfAPackAreDeleted_keepsThePackAndMovesRowsIntoPacks() {
+      insert(0, 100);
+      Path old = packFiles().get(0);
+      store.blocks().delete(List.of(id(1)));
+      try (BlockInserter ins = store.blocks().newInserter(BlockStore.Durability.LOGGED)) {
+        assertTrue(ins.insert(id(500), block(500), 0));
+      }
+      assertTrue(StoreTestAccess.rawBlock(f.store, id(500)) != null, "a logged write is a row");
+      f.store.compact();
+      assertTrue(packFiles().contains(old), "99 of 100 live: not rewritten");
+      assertEquals(2, packFiles().size());
+      assertEquals(null, StoreTestAccess.rawBlock(f.store, id(500)), "the row moved into a pack");
+      assertArrayEquals(concat(500, 0), read(List.of(id(500), id(0))));
+      store.blocks().delete(insert(0, 100));
+      f.store.compact();
+      assertEquals(1, packFiles().size(), "a pack of no live blocks is deleted");
+      assertEquals(1, store.blocks().stats().blocks());
+    }
+  }
+
+  @Test
+  void migrateToPacks_whenAStoreOfRows_movesEveryBlockIntoPacksAndARerunMovesNone() throws IOException {
+    Path dir = Files.createTempDirectory("cairn-migrate-");
+    try {
+      try (Store s = Store.open(dir, Optional.empty())) {
+        try (BlockInserter ins = s.blocks().newInserter(BlockStore.Durability.BULK)) {
+          for (int n = 0; n < 300; n++) {
+            ins.insert(StoreContractSupport.id(n), StoreContractSupport.block(n), 0);
+          }
+        }
+        assertEquals("rows", s.header().layout());
+      }
+      assertEquals(300, Store.migrateToPacks(dir, Store.OpenOptions.defaults()));
+      assertEquals(0, Store.migrateToPacks(dir, Store.OpenOptions.defaults()));
+      try (Store s = Store.open(dir, Optional.empty())) {
+        assertEquals("packs", s.header().layout());
+        assertEquals(null, StoreTestAccess.rawBlock(s, StoreContractSupport.id(7)));
+        byte[] dst = new byte[2 * StoreContractSupport.BS.bytes()];
+        s.blocks().read(List.of(StoreContractSupport.id(299), StoreContractSupport.id(7)), dst, 0);
+        assertArrayEquals(StoreContractSupport.concat(299, 7), dst);
+        assertEquals(300, s.blocks().stats().blocks());
+      }
+    } finally {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
   }
 }
