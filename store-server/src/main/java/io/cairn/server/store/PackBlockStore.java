@@ -38,8 +38,13 @@ import org.rocksdb.WriteBatch;
  * until {@link PackRepack} rewrites or removes the pack.
  */
 final class PackBlockStore implements BlockStore {
-  /** Uncompressed bytes of blocks per pack: 16 MiB (64 packs per GiB), the buffer each inserter holds. */
-  static final int PACK_TARGET = 16 << 20;
+  /**
+   * Uncompressed bytes of blocks per pack: 8 MiB (128 packs per GiB), the heap buffer each bulk
+   * inserter holds while it fills one (a server's heap is 3/8 of --memory).
+   */
+  static final int PACK_TARGET = 8 << 20;
+  /** A repack's pack size: it runs inside a server, next to uploads that hold their bodies. */
+  static final int REPACK_TARGET = 4 << 20;
   /** Frames closer than this in one pack are read with one positional read (the gap is dropped). */
   private static final int MAX_GAP = 64 << 10;
   private static final int MAX_RUN = 8 << 20;
@@ -321,16 +326,21 @@ final class PackBlockStore implements BlockStore {
       return;
     }
     PackLocation loc = PackLocation.of(v);
-    byte[] bytes;
+    byte[] bytes = bytesAt(loc);
+    quarantineAt(id, loc, bytes);
+  }
+
+  /** The bytes in a block's slot as stored, without checking them; null when they cannot be decoded. */
+  byte[] bytesAt(PackLocation loc) {
+    int bs = blockSize().bytes();
     try {
       byte[] run = files.read(loc.key(), ObjectRange.of(loc.frameOffset(), loc.frameLength()));
-      byte[] frame = decode(loc, run, 0, blockSize().bytes());
-      int at = loc.slot() * blockSize().bytes();
-      bytes = at + blockSize().bytes() <= frame.length ? Arrays.copyOfRange(frame, at, at + blockSize().bytes()) : null;
+      byte[] frame = decode(loc, run, 0, bs);
+      int at = loc.slot() * bs;
+      return at + bs <= frame.length ? Arrays.copyOfRange(frame, at, at + bs) : null;
     } catch (IllegalStateException | ObjectNotFoundException e) {
-      bytes = null;
+      return null;
     }
-    quarantineAt(id, loc, bytes);
   }
 
   @Override

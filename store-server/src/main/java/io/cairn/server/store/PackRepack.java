@@ -70,7 +70,8 @@ final class PackRepack {
     long before = packs.values().stream().mapToLong(Long::longValue).sum();
     Map<String, Integer> live = new HashMap<>();
     HexFormat hex = HexFormat.of();
-    try (PackWriter writer = new PackWriter(store.files, store.packOptions, this::relocate)) {
+    // Created on the first block to copy: a run that only deletes packs allocates no pack buffer.
+    try (LazyWriter writer = new LazyWriter()) {
       try (RocksIterator it = rocks.db.newIterator(rocks.blockKeys)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
           byte[] v = it.value();
@@ -124,7 +125,33 @@ final class PackRepack {
     }
   }
 
-  private void moveRow(PackWriter writer, BlockId id, byte[] v) {
+  /** A {@link PackWriter} of {@link PackBlockStore#REPACK_TARGET}, made when first needed. */
+  private final class LazyWriter implements AutoCloseable {
+    private PackWriter w;
+
+    void add(BlockId id, byte[] data, int off) {
+      if (w == null) {
+        w = new PackWriter(store.files, store.packOptions.withTargetBytes(PackBlockStore.REPACK_TARGET),
+            PackRepack.this::relocate);
+      }
+      w.add(id, data, off);
+    }
+
+    void flush() {
+      if (w != null) {
+        w.flush();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (w != null) {
+        w.close();
+      }
+    }
+  }
+
+  private void moveRow(LazyWriter writer, BlockId id, byte[] v) {
     byte[] bytes = rocks.get(rocks.blockData, Keys.seqKey(Keys.seq(v)));
     int bs = store.blockSize().bytes();
     if (bytes == null || bytes.length != bs || !BlockHasher.hashBlock(bytes, 0, bs).equals(id)) {
@@ -135,7 +162,7 @@ final class PackRepack {
     }
   }
 
-  private void copyLive(PackWriter writer, PackIndex index) {
+  private void copyLive(LazyWriter writer, PackIndex index) {
     List<BlockId> ids = new ArrayList<>();
     for (PackIndex.Entry e : index.entries()) {
       ids.add(e.id());

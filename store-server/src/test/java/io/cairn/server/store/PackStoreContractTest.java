@@ -97,7 +97,8 @@ class PackStoreContractTest {
       insert(0, 100);
       assertEquals(1, packFiles().size());
       assertEquals("packs", f.store.header().layout());
-      assertEquals(null, StoreTestAccess.rawBlock(f.store, id(0)), "no row in block_data");
+      assertFalse(StoreTestAccess.inRow(f.store, id(0)), "no row in block_data");
+      assertArrayEquals(block(0), StoreTestAccess.rawBlock(f.store, id(0)));
       assertArrayEquals(concat(99, 0, 50), read(List.of(id(99), id(0), id(50))));
     }
 
@@ -178,11 +179,11 @@ class PackStoreContractTest {
       try (BlockInserter ins = store.blocks().newInserter(BlockStore.Durability.LOGGED)) {
         assertTrue(ins.insert(id(500), block(500), 0));
       }
-      assertTrue(StoreTestAccess.rawBlock(f.store, id(500)) != null, "a logged write is a row");
+      assertTrue(StoreTestAccess.inRow(f.store, id(500)), "a logged write is a row");
       f.store.compact();
       assertTrue(packFiles().contains(old), "99 of 100 live: not rewritten");
       assertEquals(2, packFiles().size());
-      assertEquals(null, StoreTestAccess.rawBlock(f.store, id(500)), "the row moved into a pack");
+      assertFalse(StoreTestAccess.inRow(f.store, id(500)), "the row moved into a pack");
       assertArrayEquals(concat(500, 0), read(List.of(id(500), id(0))));
       store.blocks().delete(insert(0, 100));
       f.store.compact();
@@ -207,7 +208,7 @@ class PackStoreContractTest {
       assertEquals(0, Store.migrateToPacks(dir, Store.OpenOptions.defaults()));
       try (Store s = Store.open(dir, Optional.empty())) {
         assertEquals("packs", s.header().layout());
-        assertEquals(null, StoreTestAccess.rawBlock(s, StoreContractSupport.id(7)));
+        assertFalse(StoreTestAccess.inRow(s, StoreContractSupport.id(7)));
         byte[] dst = new byte[2 * StoreContractSupport.BS.bytes()];
         s.blocks().read(List.of(StoreContractSupport.id(299), StoreContractSupport.id(7)), dst, 0);
         assertArrayEquals(StoreContractSupport.concat(299, 7), dst);
