@@ -6,9 +6,10 @@ import io.cairn.server.objects.ObjectNotFoundException;
 import io.cairn.server.objects.ObjectRange;
 import io.cairn.server.objects.ObjectStore;
 import java.io.ByteArrayInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
+import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -70,15 +71,15 @@ final class LocalPackFiles implements ObjectStore {
     Path target = file(key);
     Path tmp = dir.resolve(TMP + target.getFileName() + "-" + Thread.currentThread().getId());
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer b = ByteBuffer.wrap(data, off, len);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
+      // RandomAccessFile, not a FileChannel over a heap buffer: the channel would copy it through a
+      // temporary direct buffer of the pack's size, cached per thread, and a server's direct memory
+      // (1/16 of --memory) ran out after a few collections on different worker threads.
+      try (RandomAccessFile f = new RandomAccessFile(tmp.toFile(), "rw")) {
+        f.setLength(0);
+        f.write(data, off, len);
         // Without it the rename could reach the disk before the bytes: a crash would leave a
         // named pack of zeros that index entries (written next) point into.
-        ch.force(true);
+        f.getChannel().force(true);
       }
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -117,17 +118,14 @@ final class LocalPackFiles implements ObjectStore {
 
   @Override
   public RangeStream get(String key, ObjectRange range) {
-    try (FileChannel ch = FileChannel.open(file(key), StandardOpenOption.READ)) {
-      long size = ch.size();
+    try (RandomAccessFile f = open(key)) {
+      long size = f.length();
       long start = range.isSuffix() ? Math.max(0, size - range.length()) : range.offset();
-      long len = Math.min(range.length(), size - start);
       if (start >= size && !(range.isSuffix() && size == 0)) {
         throw new StoreException(ErrorCode.STORE_FORMAT, "pack " + key + " is " + size + " bytes; no byte at " + start);
       }
-      byte[] b = readAt(ch, start, (int) Math.max(0, len));
+      byte[] b = readAt(f, start, Math.min(range.length(), size - start));
       return new RangeStream(new ByteArrayInputStream(b), start, b.length, size);
-    } catch (NoSuchFileException e) {
-      throw new ObjectNotFoundException(key);
     } catch (IOException e) {
       throw storageError(key, e);
     }
@@ -138,25 +136,26 @@ final class LocalPackFiles implements ObjectStore {
     if (range.isSuffix()) {
       return ObjectStore.super.read(key, range);
     }
-    try (FileChannel ch = FileChannel.open(file(key), StandardOpenOption.READ)) {
-      long len = Math.max(0, Math.min(range.length(), ch.size() - range.offset()));
-      return readAt(ch, range.offset(), (int) len);
-    } catch (NoSuchFileException e) {
-      throw new ObjectNotFoundException(key);
+    try (RandomAccessFile f = open(key)) {
+      return readAt(f, range.offset(), Math.min(range.length(), f.length() - range.offset()));
     } catch (IOException e) {
       throw storageError(key, e);
     }
   }
 
-  private static byte[] readAt(FileChannel ch, long pos, int len) throws IOException {
-    byte[] out = new byte[len];
-    ByteBuffer b = ByteBuffer.wrap(out);
-    while (b.hasRemaining()) {
-      int n = ch.read(b, pos + b.position());
-      if (n < 0) {
-        return java.util.Arrays.copyOf(out, b.position());
-      }
+  private RandomAccessFile open(String key) {
+    try {
+      return new RandomAccessFile(file(key).toFile(), "r");
+    } catch (FileNotFoundException e) {
+      throw new ObjectNotFoundException(key); // deleted by a repack; the reader looks its blocks up again
     }
+  }
+
+  /** Into the heap array directly (no per-thread direct buffer, see put); fewer bytes at the end. */
+  private static byte[] readAt(RandomAccessFile f, long pos, long len) throws IOException {
+    byte[] out = new byte[(int) Math.max(0, len)];
+    f.seek(pos);
+    f.readFully(out);
     return out;
   }
 

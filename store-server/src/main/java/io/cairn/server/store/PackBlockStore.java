@@ -47,7 +47,8 @@ final class PackBlockStore implements BlockStore {
   static final int REPACK_TARGET = 4 << 20;
   /** Frames closer than this in one pack are read with one positional read (the gap is dropped). */
   private static final int MAX_GAP = 64 << 10;
-  private static final int MAX_RUN = 8 << 20;
+  /** At most this much per read: every reader holds one run on the heap (64 concurrent GETs: 64 MiB). */
+  private static final int MAX_RUN = 1 << 20;
   private static final ThreadLocal<ZstdDecompressCtx> ZSTD = ThreadLocal.withInitial(ZstdDecompressCtx::new);
 
   final RocksBackend rocks;
