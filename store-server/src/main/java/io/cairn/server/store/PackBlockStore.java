@@ -43,6 +43,8 @@ final class PackBlockStore implements BlockStore {
    * inserter holds while it fills one (a server's heap is 3/8 of --memory).
    */
   static final int PACK_TARGET = 8 << 20;
+  /** Blocks per zstd frame (see the constructor). */
+  static final int FRAME_BLOCKS = 16;
   /** A repack's pack size: it runs inside a server, next to uploads that hold their bodies. */
   static final int REPACK_TARGET = 4 << 20;
   /** Frames closer than this in one pack are read with one positional read (the gap is dropped). */
@@ -69,8 +71,11 @@ final class PackBlockStore implements BlockStore {
     this.rocks = rocks;
     this.rows = rows;
     this.files = new LocalPackFiles(dataDir);
+    // Frames of 16 blocks: 64 KiB, the table block of the rows layout, so a single-block read costs
+    // what it did there, and neighbouring blocks compress together (a 4-block frame stored 8% more
+    // than rows on the quick corpus: 80.3 against 74.1 MiB).
     this.packOptions = PackWriter.Options.defaults(rows.blockSize()).withTargetBytes(PACK_TARGET)
-        .withZstdLevel(zstdLevel);
+        .withGroupBlocks(FRAME_BLOCKS).withZstdLevel(zstdLevel);
   }
 
   @Override

@@ -72,7 +72,7 @@ public final class Store implements AutoCloseable {
   }
 
   /** zstd level of local packs (see docs/design.md, "Pack layout", for the measured trade). */
-  static final int PACK_ZSTD_LEVEL = 1;
+  static final int PACK_ZSTD_LEVEL = 3;
 
   /** Where a new store keeps block bytes: rows of RocksDB's {@code block_data}, or pack files. */
   public enum Layout {
