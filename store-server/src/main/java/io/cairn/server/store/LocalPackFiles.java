@@ -33,10 +33,13 @@ final class LocalPackFiles implements ObjectStore {
   private static final String TMP = ".tmp-";
   private final Path root;
   private final Path dir;
+  /** Runs before each pack is written: refuses it when the disk is below the store's reserve. */
+  private final Runnable checkWritable;
 
   /** {@code root} is the data directory; packs live in {@code root/packs}. */
-  LocalPackFiles(Path root) {
+  LocalPackFiles(Path root, Runnable checkWritable) {
     this.root = root;
+    this.checkWritable = checkWritable;
     this.dir = root.resolve("packs");
     try {
       Files.createDirectories(dir);
@@ -69,6 +72,9 @@ final class LocalPackFiles implements ObjectStore {
   @Override
   public void put(String key, byte[] data, int off, int len) {
     Path target = file(key);
+    // The reserve (--min-free) holds for packs too: a pack that filled the disk would leave RocksDB
+    // no room for the entries that name it, nor for the log of the commit after.
+    checkWritable.run();
     Path tmp = dir.resolve(TMP + target.getFileName() + "-" + Thread.currentThread().getId());
     try {
       // RandomAccessFile, not a FileChannel over a heap buffer: the channel would copy it through a

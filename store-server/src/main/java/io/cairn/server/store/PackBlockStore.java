@@ -70,7 +70,7 @@ final class PackBlockStore implements BlockStore {
   PackBlockStore(RocksBackend rocks, RocksBlockStore rows, java.nio.file.Path dataDir, int zstdLevel) {
     this.rocks = rocks;
     this.rows = rows;
-    this.files = new LocalPackFiles(dataDir);
+    this.files = new LocalPackFiles(dataDir, rocks::checkWritable);
     // Frames of 16 blocks: 64 KiB, the table block of the rows layout, so a single-block read costs
     // what it did there, and neighbouring blocks compress together (a 4-block frame stored 8% more
     // than rows on the quick corpus: 80.3 against 74.1 MiB).
