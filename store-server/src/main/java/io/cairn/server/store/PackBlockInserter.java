@@ -65,7 +65,7 @@ final class PackBlockInserter implements BlockInserter {
 
   private void add(BlockId id, byte[] data, int off, boolean pending) {
     if (writer == null) {
-      writer = new PackWriter(store.files, store.packOptions, this::sealed);
+      writer = new PackWriter(store.files, store.packOptions, this::sealed).checksumFrames();
     }
     inPack.add(id);
     if (pending) {

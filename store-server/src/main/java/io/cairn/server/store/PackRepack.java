@@ -132,7 +132,7 @@ final class PackRepack {
     void add(BlockId id, byte[] data, int off) {
       if (w == null) {
         w = new PackWriter(store.files, store.packOptions.withTargetBytes(PackBlockStore.REPACK_TARGET),
-            PackRepack.this::relocate);
+            PackRepack.this::relocate).checksumFrames();
       }
       w.add(id, data, off);
     }
