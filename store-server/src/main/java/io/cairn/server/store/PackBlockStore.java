@@ -95,7 +95,12 @@ final class PackBlockStore implements BlockStore {
 
   @Override
   public void read(IndexPage page, int from, int n, byte[] dst, int off) {
-    read(page.blockIds().subList(from, from + n), dst, off);
+    // page.blockIds() would build all 1,024 ids for every call; a disk GET calls this many times a page.
+    List<BlockId> ids = new ArrayList<>(n);
+    for (int i = from; i < from + n; i++) {
+      ids.add(page.blockId(i));
+    }
+    read(ids, dst, off);
   }
 
   @Override
@@ -111,24 +116,25 @@ final class PackBlockStore implements BlockStore {
   private void readOnce(List<BlockId> ids, byte[] dst, int off) {
     int bs = blockSize().bytes();
     byte[][] values = lookup(ids);
-    Map<String, List<Integer>> byPack = new LinkedHashMap<>();
+    // Keyed by the pack's raw hash (a ByteBuffer compares by content): no hex string per block.
+    Map<java.nio.ByteBuffer, List<Integer>> byPack = new LinkedHashMap<>();
     List<Integer> inRows = new ArrayList<>();
     for (int i = 0; i < ids.size(); i++) {
       if (ids.get(i).isZero()) {
         Arrays.fill(dst, off + i * bs, off + (i + 1) * bs, (byte) 0);
       } else if (PackLocation.isPacked(values[i])) {
-        byPack.computeIfAbsent(PackLocation.of(values[i]).key(), k -> new ArrayList<>()).add(i);
+        byPack.computeIfAbsent(java.nio.ByteBuffer.wrap(values[i], 8, 32).slice(), k -> new ArrayList<>()).add(i);
       } else {
         inRows.add(i); // a row, or absent: the row store reads it or says why not
       }
     }
-    for (Map.Entry<String, List<Integer>> e : byPack.entrySet()) {
+    for (Map.Entry<java.nio.ByteBuffer, List<Integer>> e : byPack.entrySet()) {
       List<Integer> at = e.getValue();
       List<Located> want = new ArrayList<>(at.size());
       for (int i : at) {
         want.add(new Located(ids.get(i), PackLocation.of(values[i]), off + i * bs));
       }
-      readPacked(e.getKey(), want, dst, true);
+      readPacked(want.get(0).loc().key(), want, dst, true);
     }
     if (!inRows.isEmpty()) {
       if (inRows.size() == ids.size()) {
