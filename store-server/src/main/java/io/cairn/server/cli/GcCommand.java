@@ -34,8 +34,10 @@ final class GcCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     GcReport r;
+    java.util.Optional<String> repack;
     try (Store s = store.open()) {
       r = new GarbageCollector(s).run(Duration.ofSeconds(graceSeconds), repackDeadPercent / 100.0);
+      repack = s.lastRepackSummary();
     }
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -49,6 +51,7 @@ final class GcCommand implements Callable<Integer> {
       m.put("diskBytesFreed", r.diskBytesFreed());
       m.put("millis", r.millis());
       m.putAll(r.bucketFields());
+      repack.ifPresent(x -> m.put("repack", x));
       Output.json(System.out, m);
     } else if (r.bucket().isPresent()) {
       var b = r.bucket().get();
@@ -65,6 +68,7 @@ final class GcCommand implements Callable<Integer> {
           r.blocksDeleted(), Output.bytes(r.bytesDeleted()), r.pagesDeleted(), r.blocksSpared(), graceSeconds);
       System.out.printf("gc: store files %s -> %s (%s freed) in %.1f s%n", Output.bytes(r.diskBytesBefore()),
           Output.bytes(r.diskBytesAfter()), Output.bytes(r.diskBytesFreed()), r.millis() / 1000.0);
+      repack.ifPresent(x -> System.out.println("gc: repack: " + x));
     }
     return 0;
   }

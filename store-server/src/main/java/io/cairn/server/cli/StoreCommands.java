@@ -8,6 +8,7 @@ public final class StoreCommands implements CommandProvider {
   @Override
   public List<Object> commands() {
     return List.of(new ImportCommand(), new ExportCommand(), new ImagesCommand(), new StatsCommand(),
-        new VerifyCommand(), new ServeCommand(), new UserCommand(), new GcCommand(), new RepairCommand());
+        new VerifyCommand(), new ServeCommand(), new UserCommand(), new GcCommand(), new RepairCommand(),
+        new MigrateCommand());
   }
 }

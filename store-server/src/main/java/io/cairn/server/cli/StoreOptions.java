@@ -28,6 +28,12 @@ public final class StoreOptions {
           + " (env CAIRN_MIN_FREE; default: ${DEFAULT-VALUE}).")
   String minFree;
 
+  @Option(names = "--layout", paramLabel = "rows|packs", defaultValue = "${env:CAIRN_LAYOUT:-rows}",
+      description = "Where a new data directory keeps block bytes: rows of RocksDB, or immutable pack files under"
+          + " DATA/packs (docs/design.md, Pack layout). An existing store keeps its layout; cairn migrate converts"
+          + " (env CAIRN_LAYOUT; default: ${DEFAULT-VALUE}).")
+  String layout;
+
   @Option(names = "--store", paramLabel = "s3://BUCKET[/PREFIX]", defaultValue = "${env:CAIRN_STORE}",
       description = "Keep the store in an S3 bucket (Ceph RGW, MinIO, AWS S3) instead of --data; several servers"
           + " may serve one bucket at once (env CAIRN_STORE). Credentials: AWS_ACCESS_KEY_ID and"
@@ -98,8 +104,13 @@ public final class StoreOptions {
     return bucketUrl == null ? Store.open(data, blockSize, options(StoreMemory.DEFAULT)) : openBucket(blockSize);
   }
 
+  /** How {@link #open(Optional)} opens the store: for writing, with --min-free and --layout. */
+  public Store.OpenOptions writeOptions() {
+    return options(StoreMemory.DEFAULT);
+  }
+
   private Store.OpenOptions options(StoreMemory memory) {
-    return new Store.OpenOptions(io.cairn.cli.Sizes.parse(minFree), false, memory);
+    return new Store.OpenOptions(io.cairn.cli.Sizes.parse(minFree), false, memory, Store.Layout.parse(layout));
   }
 
   /** The users: in the bucket with --store (no store is opened for it), else in --data. */

@@ -31,7 +31,18 @@ final class Keys {
 
   /** The sequence number in a {@code block_keys} value, or -1 for a format-1 value that has none. */
   static long seq(byte[] v) {
-    return v.length < 16 ? -1 : java.nio.ByteBuffer.wrap(v, 8, 8).getLong();
+    // Exactly 16: a packed block's value ({@link PackLocation}) is longer and names no row.
+    return v.length != 16 ? -1 : java.nio.ByteBuffer.wrap(v, 8, 8).getLong();
+  }
+
+  /** {@code v} with its touch time set to {@code millis}, whatever follows it (row or pack location). */
+  static byte[] retouch(byte[] v, long millis) {
+    if (v.length < 16) {
+      return blockKeyValue(millis, seq(v)); // format 1: the value gains its (absent) sequence number
+    }
+    byte[] out = v.clone();
+    System.arraycopy(u64le(millis), 0, out, 0, 8);
+    return out;
   }
 
   /** A {@code block_data} key: the sequence number, big-endian, so key order is insertion order. */

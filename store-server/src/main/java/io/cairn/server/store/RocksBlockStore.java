@@ -353,7 +353,7 @@ final class RocksBlockStore implements BlockStore {
       for (BlockId id : ids) {
         byte[] v = id.isZero() ? null : rocks.get(rocks.blockKeys, id.toRaw());
         if (v != null) {
-          b.put(rocks.blockKeys, id.toRaw(), Keys.blockKeyValue(now, Keys.seq(v)));
+          b.put(rocks.blockKeys, id.toRaw(), Keys.retouch(v, now));
           n++;
         }
       }

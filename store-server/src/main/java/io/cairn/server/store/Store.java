@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import io.cairn.server.objects.ObjectStore;
 import io.cairn.server.objects.RetryingObjectStore;
@@ -42,8 +43,8 @@ public final class Store implements AutoCloseable {
   private final SignatureStore gatedSignatures;
 
   private Store(Path dataDir, StoreHeader header, RocksBackend rocks) {
-    this(dataDir, header, Optional.of(rocks), Optional.empty(), new GcGuard(), g -> new RocksBlockStore(rocks,
-        header.blockSize(), g), new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks),
+    this(dataDir, header, Optional.of(rocks), Optional.empty(), new GcGuard(), g -> blockStore(dataDir, header, rocks, g),
+        new RocksIndexStore(rocks), new RocksOverlayStore(rocks), new RocksSignatureStore(rocks),
         new RocksRecordStore(rocks));
   }
 
@@ -66,6 +67,30 @@ public final class Store implements AutoCloseable {
     this.records = new GatedStores.Records(records, gate);
   }
 
+  /** Rows in {@code block_data}, or (format 3) packs with rows alongside for small logged writes. */
+  private static BlockStore blockStore(Path dataDir, StoreHeader header, RocksBackend rocks, GcGuard guard) {
+    RocksBlockStore rows = new RocksBlockStore(rocks, header.blockSize(), guard);
+    return header.packs() ? new PackBlockStore(rocks, rows, dataDir, PACK_ZSTD_LEVEL) : rows;
+  }
+
+  /** zstd level of local packs (see docs/design.md, "Pack layout", for the measured trade). */
+  static final int PACK_ZSTD_LEVEL = 3;
+
+  /** Where a new store keeps block bytes: rows of RocksDB's {@code block_data}, or pack files. */
+  public enum Layout {
+    ROWS,
+    PACKS;
+
+    /** {@code rows} or {@code packs}, as {@code --layout} takes it. */
+    public static Layout parse(String s) {
+      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        case "rows" -> ROWS;
+        case "packs" -> PACKS;
+        default -> throw new io.cairn.error.InvalidInputException("--layout must be rows or packs, not " + s);
+      };
+    }
+  }
+
   /**
    * Opens the store in {@code dataDir}, creating it with {@code blockSize} (default 4 KiB) when the
    * directory holds none. Asking for a block size other than the store's is refused.
@@ -83,7 +108,16 @@ public final class Store implements AutoCloseable {
    * How a store is opened: the free space writes leave on its disk, whether read-only, and the
    * memory RocksDB may use.
    */
-  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
+  public record OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory, Layout layout) {
+    /** The layout of a store this creates; an existing store keeps its own. */
+    public OpenOptions(long minFreeBytes, boolean readOnly, StoreMemory memory) {
+      this(minFreeBytes, readOnly, memory, Layout.ROWS);
+    }
+
+    public OpenOptions withLayout(Layout l) {
+      return new OpenOptions(minFreeBytes, readOnly, memory, l);
+    }
+
     /**
      * Free space writes leave on the store's disk by default: one memtable flush of block data
      * (128 MiB) plus room for compaction to finish, so RocksDB itself never runs out of space.
@@ -127,7 +161,8 @@ public final class Store implements AutoCloseable {
               + " it was not made by this Cairn or is damaged");
         }
         Files.createDirectories(dataDir);
-        header = new StoreHeader(StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
+        header = new StoreHeader(options.layout() == Layout.PACKS ? StoreHeader.PACKS_VERSION
+            : StoreHeader.FORMAT_VERSION, blockSize.orElse(BlockSize.DEFAULT));
         header.write(dataDir);
       }
       Store store = new Store(dataDir, header, new RocksBackend(dataDir.resolve("rocksdb"), options.memory(), false,
@@ -196,9 +231,14 @@ public final class Store implements AutoCloseable {
     return rocks.orElseThrow(() -> new IllegalStateException("a bucket store has no RocksDB"));
   }
 
-  /** The embedded block store without the gate, for test hooks and migration in this package. */
+  /** The embedded store's rows of blocks without the gate, for test hooks and migration in this package. */
   RocksBlockStore rawBlocks() {
-    return (RocksBlockStore) blocks;
+    return blocks instanceof PackBlockStore p ? p.rows : (RocksBlockStore) blocks;
+  }
+
+  /** The pack layout's block store, or empty for a store of rows (or a bucket). */
+  Optional<PackBlockStore> packBlocks() {
+    return blocks instanceof PackBlockStore p ? Optional.of(p) : Optional.empty();
   }
 
   /**
@@ -320,8 +360,9 @@ public final class Store implements AutoCloseable {
 
   /**
    * Compacts every column family, so deleted data leaves the disk; for after garbage collection.
-   * Nothing to do on a bucket store: objects are deleted whole (the collection's repack
-   * rewrites packs there).
+   * In the pack layout it first repacks ({@link PackRepack}): rows into packs, packs of mostly dead
+   * blocks rewritten, packs of none deleted. Nothing to do on a bucket store: objects are deleted
+   * whole (the collection's repack rewrites packs there).
    */
   public void compact() {
     if (rocks.isEmpty()) {
@@ -329,11 +370,64 @@ public final class Store implements AutoCloseable {
     }
     gate.enter();
     try {
+      if (packBlocks().isPresent()) {
+        // Rows first into packs (small logged writes), and packs of mostly dead blocks rewritten;
+        // then compaction drops the moved rows' space.
+        try {
+          lastRepack = Optional.of(new PackRepack(packBlocks().get(), gate::check).run(true));
+        } catch (StoreException e) {
+          if (e.code() != ErrorCode.STORAGE_FULL) {
+            throw e;
+          }
+          // A repack needs room for one new pack; without it the collection still frees what it can.
+          System.err.println("cairn: repack skipped: " + e.getMessage());
+          lastRepack = Optional.empty();
+        }
+      }
       rocks.get().compactAll();
     } finally {
       gate.exit();
     }
   }
+
+  private volatile Optional<PackRepack.Report> lastRepack = Optional.empty();
+
+  /**
+   * Converts this store's blocks to the pack layout ({@code cairn migrate}): records format 3 in the
+   * header first (a format-3 store reads rows as well as packs, so every state between is a valid
+   * store), then moves every row into packs as a repack does. Crash-safe and resumable: a run
+   * interrupted anywhere leaves each block either a row or packed, and the next run moves the rest.
+   * Returns the number of blocks moved.
+   */
+  public static long migrateToPacks(Path dataDir, OpenOptions options) {
+    StoreHeader header = StoreHeader.read(dataDir);
+    if (!header.packs()) {
+      try (Store s = open(dataDir, Optional.empty(), options)) {
+        // opened once as it is, so a format-1 store is upgraded to format 2 before format 3 is written
+        new StoreHeader(StoreHeader.PACKS_VERSION, s.blockSize()).write(dataDir);
+      } catch (IOException e) {
+        throw new StoreException(ErrorCode.STORE_FORMAT, "cannot write the header of " + dataDir + ": " + e, e);
+      }
+    }
+    try (Store s = open(dataDir, Optional.empty(), options)) {
+      s.gate.enter();
+      try {
+        PackRepack.Report r = new PackRepack(s.packBlocks().orElseThrow(), s.gate::check).run(true);
+        s.rocks.orElseThrow().compactAll();
+        return r.rowsMoved();
+      } finally {
+        s.gate.exit();
+      }
+    }
+  }
+
+  /** What the last repack of this store did (garbage collection of a pack-layout store runs one). */
+  public Optional<String> lastRepackSummary() {
+    return lastRepack.map(r -> r.packsBefore() + " packs: " + r.packsDeleted() + " deleted, " + r.packsWritten()
+        + " written; " + r.blocksCopied() + " blocks copied, " + r.rowsMoved() + " rows moved into packs; pack files "
+        + r.packBytesBefore() + " -> " + r.packBytesAfter() + " bytes");
+  }
+
 
   /**
    * Bytes of the store's files now ({@code du --apparent-size} of {@code rocksdb/}); on a bucket
@@ -345,8 +439,9 @@ public final class Store implements AutoCloseable {
     }
     long[] total = {0};
     try {
-      // RocksDB deletes files while we walk (compaction, log recycling): a file that vanished counts 0.
-      Files.walkFileTree(dataDir.resolve("rocksdb"), new java.nio.file.SimpleFileVisitor<>() {
+      // RocksDB deletes files while we walk (compaction, log recycling), and a repack deletes
+      // packs: a file that vanished counts 0.
+      java.nio.file.SimpleFileVisitor<Path> sizes = new java.nio.file.SimpleFileVisitor<>() {
         @Override
         public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
           total[0] += a.size();
@@ -357,7 +452,11 @@ public final class Store implements AutoCloseable {
         public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
           return java.nio.file.FileVisitResult.CONTINUE;
         }
-      });
+      };
+      Files.walkFileTree(dataDir.resolve("rocksdb"), sizes);
+      if (packBlocks().isPresent()) {
+        Files.walkFileTree(dataDir.resolve("packs"), sizes);
+      }
     } catch (IOException e) {
       throw new StoreException(ErrorCode.INTERNAL, "cannot measure " + dataDir + ": " + e, e);
     }
@@ -371,7 +470,10 @@ public final class Store implements AutoCloseable {
   public long physicalBlockBytes() {
     gate.enter();
     try {
-      return bucket.isPresent() ? bucketBytes(io.cairn.server.pack.PackWriter.PREFIX) : rawBlocks().physicalBytes();
+      if (bucket.isPresent()) {
+        return bucketBytes(io.cairn.server.pack.PackWriter.PREFIX);
+      }
+      return rawBlocks().physicalBytes() + packBlocks().map(PackBlockStore::packBytes).orElse(0L);
     } finally {
       gate.exit();
     }

@@ -25,7 +25,14 @@ public record StoreHeader(int formatVersion, BlockSize blockSize) {
    * {@code blocks}; opening such a store migrates it ({@link BlockLayoutMigration}).
    */
   public static final int FORMAT_VERSION = 2;
+  /**
+   * 3: the pack layout: {@code block_keys} values may name a block in a pack file under {@code
+   * packs/} ({@link PackLocation}) as well as a row in {@code block_data}. A Cairn that reads only
+   * rows must not open it (it would take pack locations for missing blocks), hence its own version.
+   */
+  public static final int PACKS_VERSION = 3;
   static final int OLDEST_READABLE = 1;
+  static final int NEWEST_READABLE = PACKS_VERSION;
   static final String FILE = "store.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -34,9 +41,9 @@ public record StoreHeader(int formatVersion, BlockSize blockSize) {
     try {
       JsonNode n = JSON.readTree(f.toFile());
       int version = n.path("formatVersion").asInt(-1);
-      if (version < OLDEST_READABLE || version > FORMAT_VERSION) {
+      if (version < OLDEST_READABLE || version > NEWEST_READABLE) {
         throw new StoreException(ErrorCode.STORE_FORMAT, "store " + dataDir + " has format version " + version
-            + "; this Cairn reads versions " + OLDEST_READABLE + " to " + FORMAT_VERSION
+            + "; this Cairn reads versions " + OLDEST_READABLE + " to " + NEWEST_READABLE
             + ". Use a Cairn release that matches the store");
       }
       return new StoreHeader(version, BlockSize.ofBytes(n.path("blockSize").asLong(-1)));
@@ -46,6 +53,16 @@ public record StoreHeader(int formatVersion, BlockSize blockSize) {
     }
   }
 
+  /** Whether block bytes go to pack files ({@link #PACKS_VERSION}) rather than {@code block_data} rows. */
+  public boolean packs() {
+    return formatVersion >= PACKS_VERSION;
+  }
+
+  /** The block layout's name, as {@code --layout} takes it. */
+  public String layout() {
+    return packs() ? "packs" : "rows";
+  }
+
   /** Writes the header atomically: a crash leaves either no header or a complete one. */
   void write(Path dataDir) throws IOException {
     ObjectNode n = JSON.createObjectNode();
@@ -53,6 +70,7 @@ public record StoreHeader(int formatVersion, BlockSize blockSize) {
     n.put("blockSize", blockSize.bytes());
     n.put("entriesPerPage", IndexFormat.ENTRIES_PER_PAGE);
     n.put("hash", "sha256");
+    n.put("layout", layout());
     Path tmp = dataDir.resolve(FILE + ".tmp");
     Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {

@@ -67,12 +67,22 @@ public final class StoreTestAccess {
     }
   }
 
-  /** The stored bytes of a block, as they are (no hash check), or null. */
+  /** The stored bytes of a block, as they are (no hash check), or null; from its row or its pack. */
   public static byte[] rawBlock(Store store, BlockId id) {
     RocksBackend rocks = rocks(store);
     byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
+    if (PackLocation.isPacked(v)) {
+      return store.packBlocks().orElseThrow().bytesAt(PackLocation.of(v));
+    }
     long seq = v == null ? -1 : Keys.seq(v);
     return seq < 0 ? null : rocks.get(rocks.blockData, Keys.seqKey(seq));
+  }
+
+  /** Whether block {@code id} is kept as a row of {@code block_data} (not in a pack, not absent). */
+  public static boolean inRow(Store store, BlockId id) {
+    RocksBackend rocks = rocks(store);
+    byte[] v = rocks.get(rocks.blockKeys, id.toRaw());
+    return v != null && Keys.seq(v) >= 0 && rocks.get(rocks.blockData, Keys.seqKey(Keys.seq(v))) != null;
   }
 
   private static RocksBackend rocks(Store store) {
