@@ -413,10 +413,14 @@ final class TableSalvage {
     int n = 0;
     try (RocksIterator it = rocks.db.newIterator(rocks.blockKeys)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
+        long seq = Keys.seq(it.value());
+        if (seq < 0) {
+          continue; // a block in a pack file (pack layout): not in this family
+        }
         if (n == seqs.length) {
           seqs = Arrays.copyOf(seqs, n * 2);
         }
-        seqs[n++] = Keys.seq(it.value());
+        seqs[n++] = seq;
       }
       try {
         it.status();
