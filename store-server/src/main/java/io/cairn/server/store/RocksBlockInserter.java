@@ -22,14 +22,6 @@ final class RocksBlockInserter implements BlockInserter {
   /** {@value #BATCH_BLOCKS}, or fewer for blocks so large that 1,024 would buffer more than 8 MiB. */
   private final int batchBlocks;
   private boolean unflushed;
-  /**
-   * Blocks per write: {@link #batchBlocks} for bulk loads; {@value #LOGGED_BATCH_BLOCKS} for logged
-   * ones, whose caller streams a request body in: the store takes each 512 KiB while the rest is
-   * still arriving, so little is left to write once the last byte came (an NBD write of 2 MiB spent
-   * 6 ms in one batch write after its payload had arrived).
-   */
-  private final int writeEvery;
-  private static final int LOGGED_BATCH_BLOCKS = 128;
   private boolean closed;
 
   RocksBlockInserter(RocksBackend rocks, RocksBlockStore store, BlockStore.Durability durability) {
@@ -38,8 +30,6 @@ final class RocksBlockInserter implements BlockInserter {
     this.durability = durability;
     this.batchBlocks = Math.max(1, Math.min(BATCH_BLOCKS, (8 << 20) / store.blockSize().bytes()));
     this.buffered = store.batchBuffer(batchBlocks * store.blockSize().bytes());
-    this.writeEvery = durability == BlockStore.Durability.LOGGED ? Math.min(batchBlocks, LOGGED_BATCH_BLOCKS)
-        : batchBlocks;
   }
 
   @Override
@@ -61,7 +51,7 @@ final class RocksBlockInserter implements BlockInserter {
     // Sequence numbers are given out only when the batch is written (writeBatch).
     buffered.put(data, off, store.blockSize().bytes());
     inBatch.add(id);
-    if (inBatch.size() >= writeEvery) {
+    if (inBatch.size() >= batchBlocks) {
       writeBatch();
     }
     return true;
