@@ -21,47 +21,15 @@ import org.junit.jupiter.api.Test;
 
 /** The store contracts against the embedded store in the pack layout ({@code --layout packs}). */
 class PackStoreContractTest {
-  /** A pack-layout {@link Store} in a new temporary directory. */
-  static final class PackFixture implements StoreFixture {
-    final Path dir;
-    Store store;
-
-    PackFixture() {
-      try {
-        dir = Files.createTempDirectory("cairn-packs-");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    @Override
-    public Parts open() {
-      store = Store.open(dir, Optional.empty(), Store.OpenOptions.defaults().withLayout(Store.Layout.PACKS));
-      return new Parts(store.blocks(), store.index(), store.signatures(), store.overlays());
-    }
-
-    @Override
-    public Parts reopen() {
-      store.close();
-      return open();
-    }
-
-    @Override
-    public void close() {
-      store.close();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
+  static RocksStoreContractTest.RocksFixture packFixture() {
+    return new RocksStoreContractTest.RocksFixture(Store.Layout.PACKS);
   }
 
   @Nested
   class Blocks extends BlockStoreContract {
     @Override
     protected StoreFixture fixture() {
-      return new PackFixture();
+      return packFixture();
     }
   }
 
@@ -69,18 +37,18 @@ class PackStoreContractTest {
   class Index extends IndexStoreContract {
     @Override
     protected StoreFixture fixture() {
-      return new PackFixture();
+      return packFixture();
     }
   }
 
   /** What only the pack layout does: where bytes land, mixed reads, damage inside a pack. */
   @Nested
   class Packs extends StoreContractSupport {
-    private PackFixture f;
+    private RocksStoreContractTest.RocksFixture f;
 
     @Override
     protected StoreFixture fixture() {
-      f = new PackFixture();
+      f = packFixture();
       return f;
     }
 

@@ -11,12 +11,21 @@ import org.junit.jupiter.api.Nested;
 
 /** The store contracts against the embedded RocksDB store in a temporary directory. */
 class RocksStoreContractTest {
-  /** A {@link Store} in a new temporary directory; reopen closes it and opens the directory again. */
+  /**
+   * A {@link Store} of one layout in a new temporary directory; reopen closes it and opens the
+   * directory again.
+   */
   static final class RocksFixture implements StoreFixture {
-    private final Path dir;
-    private Store store;
+    final Path dir;
+    final Store.Layout layout;
+    Store store;
 
     RocksFixture() {
+      this(Store.Layout.ROWS);
+    }
+
+    RocksFixture(Store.Layout layout) {
+      this.layout = layout;
       try {
         dir = Files.createTempDirectory("cairn-contract-");
       } catch (IOException e) {
@@ -26,7 +35,7 @@ class RocksStoreContractTest {
 
     @Override
     public Parts open() {
-      store = Store.open(dir, Optional.empty());
+      store = Store.open(dir, Optional.empty(), Store.OpenOptions.defaults().withLayout(layout));
       return new Parts(store.blocks(), store.index(), store.signatures(), store.overlays());
     }
 
