@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,12 +44,11 @@ class BucketGcTest {
   @BeforeAll
   static void startTwoServers() throws Exception {
     CephCluster.Running ceph = CephCluster.get();
-    String bucket = "gc-" + UUID.randomUUID().toString().substring(0, 8);
-    ceph.store(bucket).close();
-    String storeUrl = "s3://" + bucket + "/cairn";
-    storeArgs = new String[] {"--store", storeUrl, "--s3-endpoint", ceph.endpoint().toString(), "--disk-cache", "0"};
-    env = new HashMap<>(Map.of("AWS_ACCESS_KEY_ID", ceph.accessKey(), "AWS_SECRET_ACCESS_KEY", ceph.secretKey(),
-        "CAIRN_COMMIT_DEADLINE", "2"));
+    CephCluster.SharedStore shared = ceph.newStore("gc");
+    String storeUrl = shared.url();
+    storeArgs = shared.serveArgs();
+    env = new HashMap<>(shared.env());
+    env.put("CAIRN_COMMIT_DEADLINE", "2");
     a = ServerProcess.startShared(dir.resolve("data-a"), dir.resolve("logs-a"), storeUrl, env, storeArgs);
     b = ServerProcess.startShared(dir.resolve("data-b"), dir.resolve("logs-b"), storeUrl, env, storeArgs);
     keep = TestDisks.patterned(dir.resolve("keep.raw"), 2L << 20, 21);

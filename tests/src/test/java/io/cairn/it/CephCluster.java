@@ -38,6 +38,19 @@ public final class CephCluster implements BeforeAllCallback {
       return s;
     }
 
+    /**
+     * A new bucket named {@code prefix-RANDOM}, and what a {@code cairn serve} needs to keep its
+     * store there (prefix {@code cairn}, no disk cache, so every block read comes from the bucket).
+     */
+    public SharedStore newStore(String prefix) {
+      String bucket = prefix + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+      store(bucket).close(); // creates the bucket
+      String url = "s3://" + bucket + "/cairn";
+      return new SharedStore(bucket, url,
+          new String[] {"--store", url, "--s3-endpoint", endpoint.toString(), "--disk-cache", "0"},
+          java.util.Map.of("AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secretKey));
+    }
+
     /** Stops the RADOS Gateway (SIGTERM to the pid in its pid file) and waits for it to exit. */
     public void stopGateway() throws IOException {
       long pid = Long.parseLong(Files.readString(dir.resolve("run/client.rgw.a.pid")).trim());
@@ -198,4 +211,7 @@ public final class CephCluster implements BeforeAllCallback {
     }
     throw new IOException("no two consecutive free ports for the Ceph monitor");
   }
+
+  /** A bucket of the run's cluster: its name, its {@code s3://} URL, the serve options and the keys' environment. */
+  public record SharedStore(String bucket, String url, String[] serveArgs, java.util.Map<String, String> env) {}
 }

@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -72,12 +71,12 @@ class CephServeOutageTest {
   @BeforeAll
   static void startServer() throws Exception {
     ceph = CephCluster.get();
-    bucket = "outage-" + UUID.randomUUID().toString().substring(0, 8);
-    ceph.store(bucket).close(); // creates the bucket
-    storeUrl = "s3://" + bucket + "/cairn";
     // No disk cache: every block a pull gets comes from the bucket, so the outage is felt.
-    storeArgs = new String[] {"--store", storeUrl, "--s3-endpoint", ceph.endpoint().toString(), "--disk-cache", "0"};
-    env = Map.of("AWS_ACCESS_KEY_ID", ceph.accessKey(), "AWS_SECRET_ACCESS_KEY", ceph.secretKey());
+    CephCluster.SharedStore shared = ceph.newStore("outage");
+    bucket = shared.bucket();
+    storeUrl = shared.url();
+    storeArgs = shared.serveArgs();
+    env = shared.env();
     server = ServerProcess.startShared(dir.resolve("data"), dir.resolve("logs"), storeUrl, env, storeArgs);
     // Random: every block distinct and stored raw in its pack (zstd cannot shrink it), so a flipped
     // byte damages exactly one block.

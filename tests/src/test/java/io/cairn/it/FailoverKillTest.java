@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -49,11 +48,10 @@ class FailoverKillTest {
   @BeforeAll
   static void startTwoServersAndPublish() throws Exception {
     CephCluster.Running ceph = CephCluster.get();
-    String bucket = "failover-" + UUID.randomUUID().toString().substring(0, 8);
-    ceph.store(bucket).close(); // creates the bucket
-    storeUrl = "s3://" + bucket + "/cairn";
-    storeArgs = new String[] {"--store", storeUrl, "--s3-endpoint", ceph.endpoint().toString(), "--disk-cache", "0"};
-    env = Map.of("AWS_ACCESS_KEY_ID", ceph.accessKey(), "AWS_SECRET_ACCESS_KEY", ceph.secretKey());
+    CephCluster.SharedStore shared = ceph.newStore("failover");
+    storeUrl = shared.url();
+    storeArgs = shared.serveArgs();
+    env = shared.env();
     b = start("b");
     c = start("c");
     Path setup = Files.createDirectories(dir.resolve("setup"));

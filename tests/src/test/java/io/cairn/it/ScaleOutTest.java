@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterAll;
@@ -53,11 +52,10 @@ class ScaleOutTest {
   @BeforeAll
   static void startThreeServers() throws Exception {
     CephCluster.Running ceph = CephCluster.get();
-    String bucket = "scale-" + UUID.randomUUID().toString().substring(0, 8);
-    ceph.store(bucket).close(); // creates the bucket
-    storeUrl = "s3://" + bucket + "/cairn";
-    storeArgs = new String[] {"--store", storeUrl, "--s3-endpoint", ceph.endpoint().toString(), "--disk-cache", "0"};
-    env = Map.of("AWS_ACCESS_KEY_ID", ceph.accessKey(), "AWS_SECRET_ACCESS_KEY", ceph.secretKey());
+    CephCluster.SharedStore shared = ceph.newStore("scale");
+    storeUrl = shared.url();
+    storeArgs = shared.serveArgs();
+    env = shared.env();
     a = start("a");
     b = start("b");
     c = start("c");
