@@ -102,7 +102,7 @@ class BadInputTest {
     String original = Files.readString(header);
     // A version from the future: this Cairn cannot know its layout (older ones it migrates).
     int current = io.cairn.server.store.StoreHeader.FORMAT_VERSION;
-    int future = current + 1;
+    int future = io.cairn.server.store.StoreHeader.PACKS_VERSION + 1; // the newest format this Cairn reads, plus one
     assertTrue(original.contains("\"formatVersion\" : " + current), original);
     Files.writeString(header, original.replace("\"formatVersion\" : " + current, "\"formatVersion\" : " + future));
     Cli.Result r = Cli.run("import", disk.toString(), "--name", "x", "--data", data.toString());
