@@ -54,6 +54,8 @@ public final class ObjectBlockStore implements BlockStore {
   /** Ids some inserter is packing now: concurrent inserters store each block once. */
   final Set<BlockId> pending = ConcurrentHashMap.newKeySet();
   private final Map<BlockId, Long> touches = new ConcurrentHashMap<>();
+  /** Where uploads pack their blocks, across requests (docs/scale-out.md, "Packing uploads"). */
+  final OpenPack open;
   /**
    * Reads of the second and later packs of one request. Bounded; when all are busy the requesting thread
    * reads the pack itself (caller-runs), so a read never waits for a free thread. Daemon threads that
@@ -74,6 +76,7 @@ public final class ObjectBlockStore implements BlockStore {
     this.log = log;
     this.reader = new PackReader(store);
     this.ids = new PackedIds<>(store, ObjectKeys.PACKS, this::loadPack, pollLog);
+    this.open = new OpenPack(this);
   }
 
   private List<Map.Entry<BlockId, Loc>> loadPack(String key) {
@@ -141,6 +144,15 @@ public final class ObjectBlockStore implements BlockStore {
     if (missing.isEmpty()) {
       return missing;
     }
+    if (missing.stream().anyMatch(pending::contains)) {
+      // Some are in the open pack (or a pack being stored): a commit is about to name them, so they
+      // must be in the bucket first. A pull's fetch names committed blocks only and never gets here.
+      open.flush();
+      missing = missingLocally(missing);
+      if (missing.isEmpty()) {
+        return missing;
+      }
+    }
     // Another server may have stored them: one LIST of the packs (plus new tails) before saying no.
     ids.refresh(gen);
     return missingLocally(missing);
@@ -154,7 +166,10 @@ public final class ObjectBlockStore implements BlockStore {
    */
   @Override
   public List<BlockId> findMissingHere(Collection<BlockId> wanted) {
-    return missingLocally(wanted);
+    List<BlockId> out = missingLocally(wanted);
+    // A block an upload has put in the open pack counts as present: the commit's check stores it.
+    out.removeIf(pending::contains);
+    return out;
   }
 
   private List<BlockId> missingLocally(Collection<BlockId> wanted) {
@@ -331,6 +346,52 @@ public final class ObjectBlockStore implements BlockStore {
   @Override
   public BlockInserter newInserter(Durability durability) {
     return new ObjectBlockInserter(this);
+  }
+
+  /**
+   * Uploads append to the server-wide {@link OpenPack}: the blocks are durable once a commit's {@link
+   * #findMissing} (or {@link #flushOpen}) has stored the pack, not when the upload is answered.
+   */
+  @Override
+  public BlockInserter newUploadInserter() {
+    return new UploadInserter();
+  }
+
+  /** Stores the open pack of uploads, if any (a collection and shutdown call this). */
+  public void flushOpen() {
+    open.flush();
+  }
+
+  private final class UploadInserter implements BlockInserter {
+    @Override
+    public boolean insert(BlockId id, byte[] data, int off) {
+      if (id.isZero()) {
+        return false;
+      }
+      if (containsLocally(id)) {
+        touch(List.of(id));
+        return false;
+      }
+      if (!pending.add(id)) {
+        return false; // in the open pack already, or another inserter is packing it
+      }
+      open.add(id, data, off);
+      return true;
+    }
+
+    @Override
+    public void writeBuffered() {
+      // Nothing: the open pack is stored when full, idle, or before a commit names its blocks.
+    }
+
+    @Override
+    public void flush() {
+      // As writeBuffered: storing here would bring back one pack per upload request.
+    }
+
+    @Override
+    public void close() {
+    }
   }
 
   @Override

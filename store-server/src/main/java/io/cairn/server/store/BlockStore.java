@@ -80,6 +80,16 @@ public interface BlockStore {
   /** A writer for new blocks. Not thread-safe; use one per thread. */
   BlockInserter newInserter(Durability durability);
 
+  /**
+   * A writer for a publisher's upload requests. Its blocks may become durable later than its {@code
+   * flush} (a bucket store packs them across requests and stores the pack before the next {@link
+   * #findMissing} that asks for them, i.e. before a commit names them); nothing may name them before
+   * such a check. The embedded store's is a logged inserter, durable at flush.
+   */
+  default BlockInserter newUploadInserter() {
+    return newInserter(Durability.LOGGED);
+  }
+
   /** Counts of distinct stored blocks and their uncompressed bytes. */
   BlockStats stats();
 

@@ -138,6 +138,11 @@ final class GatedStores {
     }
 
     @Override
+    public BlockInserter newUploadInserter() {
+      return new Inserter(in(gate, d::newUploadInserter), gate);
+    }
+
+    @Override
     public BlockStats stats() {
       return in(gate, d::stats);
     }
