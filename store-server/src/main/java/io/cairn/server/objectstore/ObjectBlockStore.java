@@ -286,6 +286,17 @@ public final class ObjectBlockStore implements BlockStore {
         + " (or cairn repair) to heal the store;")).orElseGet(() -> new BlockUnknownException(id));
   }
 
+  /**
+   * Three 1 MiB batches ahead: a pull's 4 MiB request is then read by four ranged GETs at once, not
+   * one after the other (each pays the gateway's per-response delay; ./cairn bench s3).
+   */
+  @Override
+  public int readAhead() {
+    return READ_AHEAD;
+  }
+
+  static final int READ_AHEAD = 3;
+
   @Override
   public void touch(Collection<BlockId> touched) {
     long now = System.currentTimeMillis();

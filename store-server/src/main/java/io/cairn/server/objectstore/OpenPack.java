@@ -104,7 +104,7 @@ final class OpenPack {
       }
     } catch (RuntimeException e) {
       // Lost: whoever commits an image naming them is told IMAGE_INCOMPLETE and uploads them again.
-      blocks.pending.removeAll(wIds);
+      wIds.forEach(blocks.pending::remove); // removeAll(List) would scan the list per pending id
       throw e;
     } finally {
       store.unlock();
@@ -175,7 +175,7 @@ final class OpenPack {
         idle.shutdownNow();
         idle = null;
       }
-      blocks.pending.removeAll(ids);
+      ids.forEach(blocks.pending::remove);
       writer = null;
       ids = new ArrayList<>();
     } finally {

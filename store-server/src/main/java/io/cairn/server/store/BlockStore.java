@@ -47,6 +47,15 @@ public interface BlockStore {
   }
 
   /**
+   * How many batches a streaming reader should read ahead of the one it is writing, in parallel: 0
+   * for a local store (a read costs microseconds), more for a store whose every read waits on a
+   * network round trip (a bucket: one ranged GET each, 45 ms at the stock gateway).
+   */
+  default int readAhead() {
+    return 0;
+  }
+
+  /**
    * Records that the blocks present among {@code ids} were just referenced or reported present, so
    * garbage collection keeps them for its grace window. Absent ids are ignored.
    */

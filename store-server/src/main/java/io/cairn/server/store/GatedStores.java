@@ -103,6 +103,11 @@ final class GatedStores {
     }
 
     @Override
+    public int readAhead() {
+      return d.readAhead(); // a constant: nothing native to guard
+    }
+
+    @Override
     public void touch(Collection<BlockId> ids) {
       run(gate, () -> d.touch(ids));
     }
