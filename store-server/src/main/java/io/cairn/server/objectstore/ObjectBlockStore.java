@@ -295,7 +295,8 @@ public final class ObjectBlockStore implements BlockStore {
     return READ_AHEAD;
   }
 
-  static final int READ_AHEAD = 3;
+  /** {@code -Dcairn.readAhead=0} restores one batch at a time, to measure what read-ahead brings. */
+  static final int READ_AHEAD = Math.max(0, Math.min(16, Integer.getInteger("cairn.readAhead", 3)));
 
   @Override
   public void touch(Collection<BlockId> touched) {
