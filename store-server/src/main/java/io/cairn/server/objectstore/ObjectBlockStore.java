@@ -374,9 +374,18 @@ public final class ObjectBlockStore implements BlockStore {
     open.flush();
   }
 
+  /**
+   * Collects one upload request's new blocks and appends them to the open pack together at {@link
+   * #flush()} (or close), so they sit side by side in the pack. The caller's array must stay unchanged
+   * until then (UploadEndpoint holds the request body).
+   */
   private final class UploadInserter implements BlockInserter {
+    private final List<BlockId> add = new ArrayList<>();
+    private int[] offs = new int[64];
+    private byte[] data;
+
     @Override
-    public boolean insert(BlockId id, byte[] data, int off) {
+    public boolean insert(BlockId id, byte[] src, int off) {
       if (id.isZero()) {
         return false;
       }
@@ -384,25 +393,46 @@ public final class ObjectBlockStore implements BlockStore {
         touch(List.of(id));
         return false;
       }
+      if (data != null && src != data) {
+        flush(); // another array: append what refers to the old one first
+      }
       if (!pending.add(id)) {
         return false; // in the open pack already, or another inserter is packing it
       }
-      open.add(id, data, off);
+      data = src;
+      if (add.size() == offs.length) {
+        offs = Arrays.copyOf(offs, offs.length * 2);
+      }
+      offs[add.size()] = off;
+      add.add(id);
       return true;
     }
 
     @Override
     public void writeBuffered() {
-      // Nothing: the open pack is stored when full, idle, or before a commit names its blocks.
+      flush();
     }
 
+    /**
+     * Appends to the open pack; does not store it (the open pack is stored when full, idle, or before
+     * a commit names its blocks): storing here would bring back one pack per upload request.
+     */
     @Override
     public void flush() {
-      // As writeBuffered: storing here would bring back one pack per upload request.
+      if (add.isEmpty()) {
+        return;
+      }
+      try {
+        open.addAll(add, data, offs);
+      } finally {
+        add.clear();
+        data = null;
+      }
     }
 
     @Override
     public void close() {
+      flush();
     }
   }
 

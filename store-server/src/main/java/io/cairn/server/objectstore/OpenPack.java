@@ -43,38 +43,53 @@ final class OpenPack {
     this.blockBytes = blocks.blockSize().bytes();
   }
 
-  /** Appends a block the caller has claimed in {@link ObjectBlockStore#pending}; may store a full pack. */
-  void add(BlockId id, byte[] data, int off) {
-    PackWriter full = null;
-    List<BlockId> fullIds = null;
-    append.lock();
-    try {
-      if (writer == null) {
-        // Sealed by us, not by the writer: its own target is out of reach, so its PUT never runs under append.
-        writer = new PackWriter(blocks.objects(), blocks.packOptions().withTargetBytes(
-            (int) Math.min(1L << 30, 2 * targetBytes)), blocks::stored);
-        startIdleTimer();
-      }
+  /**
+   * Appends blocks the caller has claimed in {@link ObjectBlockStore#pending}: block {@code i} is
+   * {@code data[offs[i], offs[i] + blockSize)}. One request's blocks go in side by side (one lock
+   * hold per pack), not interleaved with concurrent requests': a pull later reads a page's blocks
+   * with few ranged GETs. Stores each pack that fills.
+   */
+  void addAll(List<BlockId> add, byte[] data, int[] offs) {
+    int i = 0;
+    while (i < add.size()) {
+      PackWriter full = null;
+      List<BlockId> fullIds = null;
+      append.lock();
       try {
-        writer.add(id, data, off);
-      } catch (RuntimeException e) {
-        blocks.pending.remove(id);
-        throw e;
+        if (writer == null) {
+          // Sealed by us, not by the writer: its own target is out of reach, so its PUT never runs under append.
+          writer = new PackWriter(blocks.objects(), blocks.packOptions().withTargetBytes(
+              (int) Math.min(1L << 30, 2 * targetBytes)), blocks::stored);
+          startIdleTimer();
+        }
+        for (; i < add.size() && (long) ids.size() * blockBytes < targetBytes; i++) {
+          try {
+            writer.add(add.get(i), data, offs[i]);
+          } catch (RuntimeException e) {
+            add.subList(i, add.size()).forEach(blocks.pending::remove);
+            throw e;
+          }
+          ids.add(add.get(i));
+        }
+        lastAppend = System.nanoTime();
+        if ((long) ids.size() * blockBytes >= targetBytes) {
+          full = writer;
+          fullIds = ids;
+          writer = null;
+          ids = new ArrayList<>();
+          store.lock(); // before append is released: a flush after us waits for this pack
+        }
+      } finally {
+        append.unlock();
       }
-      ids.add(id);
-      lastAppend = System.nanoTime();
-      if ((long) ids.size() * blockBytes >= targetBytes) {
-        full = writer;
-        fullIds = ids;
-        writer = null;
-        ids = new ArrayList<>();
-        store.lock(); // before append is released: a flush after us waits for this pack
+      if (full != null) {
+        try {
+          storeHeld(full, fullIds);
+        } catch (RuntimeException e) {
+          add.subList(i, add.size()).forEach(blocks.pending::remove);
+          throw e;
+        }
       }
-    } finally {
-      append.unlock();
-    }
-    if (full != null) {
-      storeHeld(full, fullIds);
     }
   }
 
