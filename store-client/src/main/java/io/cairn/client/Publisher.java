@@ -4,6 +4,8 @@ import io.cairn.block.BlockSize;
 import io.cairn.disk.DiskSource;
 import io.cairn.disk.DiskSources;
 import io.cairn.disk.Segments;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
 import io.cairn.error.InvalidInputException;
 import io.cairn.id.BlockId;
 import io.cairn.id.PageId;
@@ -41,6 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Publisher {
   private static final int PAGE_BATCH = 64;
+  /** Passes over the image before a commit that still finds blocks missing is an error. */
+  private static final int MAX_ROUNDS = 3;
 
   private final ServerApi api;
   private final ExecutorService workers;
@@ -63,11 +67,45 @@ final class Publisher {
   PublishResult publish(Path image, Tag target, ProgressListener progress) throws IOException {
     long t0 = System.nanoTime();
     BlockSize bs = api.blockSize();
-    int blockBytes = bs.bytes();
     Counts counts = new Counts();
-    UploadBatcher uploads = new UploadBatcher(api, blockBytes);
+    UploadBatcher uploads = new UploadBatcher(api, bs.bytes());
+    Pass pass = null;
+    for (int round = 1; ; round++) {
+      counts.claimed.clear(); // a later round must send again what the server lost
+      pass = pass(image, bs, counts, uploads, progress, pass == null ? 0 : pass.pagesSent);
+      try {
+        api.commit(pass.root);
+        break;
+      } catch (CairnException e) {
+        // A server that answered our uploads may have lost them before storing them (a bucket server
+        // packs uploads across requests and stores the pack at the commit; docs/scale-out.md): it
+        // died, and the commit went to another. Ask again what is missing and send it.
+        if (e.code() != ErrorCode.IMAGE_INCOMPLETE || round == MAX_ROUNDS) {
+          throw e;
+        }
+      }
+    }
+    ImageRoot root = pass.root;
+    counts.bytesSent.addAndGet(root.encoded().length);
+    api.putTag(target, root.digest());
+    long nonZero = root.blockCount() - pass.zeroBlocks;
+    return new PublishResult(root.digest(), root.size(), counts.bytesRead.get(),
+        counts.bytesSent.get() + uploads.bytesSent(), uploads.blocksSent(), Math.max(0, nonZero - uploads.blocksSent()),
+        pass.zeroBlocks, pass.pagesSent, System.nanoTime() - t0);
+  }
+
+  /** What one pass over the image produced. */
+  private record Pass(ImageRoot root, long zeroBlocks, long pagesSent) {}
+
+  /**
+   * Reads and hashes the image, uploads the blocks and pages the server says it lacks; returns the
+   * root to commit. Every block and page it names was answered as stored before it returns.
+   */
+  private Pass pass(Path image, BlockSize bs, Counts counts, UploadBatcher uploads, ProgressListener progress,
+      long pagesBefore) throws IOException {
+    int blockBytes = bs.bytes();
     List<IndexPage> pending = new ArrayList<>();
-    long pagesSent = 0;
+    long pagesSent = pagesBefore;
     long zeroBlocks = 0;
     ImageRoot root;
     try (DiskSource src = DiskSources.open(image)) {
@@ -135,13 +173,7 @@ final class Publisher {
       throw new java.io.InterruptedIOException("publish interrupted");
     }
     pagesSent += sendPages(pending, counts);
-    api.commit(root);
-    counts.bytesSent.addAndGet(root.encoded().length);
-    api.putTag(target, root.digest());
-    long nonZero = root.blockCount() - zeroBlocks;
-    return new PublishResult(root.digest(), root.size(), counts.bytesRead.get(),
-        counts.bytesSent.get() + uploads.bytesSent(), uploads.blocksSent(), nonZero - uploads.blocksSent(),
-        zeroBlocks, pagesSent, System.nanoTime() - t0);
+    return new Pass(root, zeroBlocks, pagesSent);
   }
 
   /** Worker: read, hash, ask, upload the missing blocks of one segment; returns its ids in order. */

@@ -8,8 +8,15 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Streams blocks as frames ({@link BlockFrames}: {@code id | block}), in the order given, reading
@@ -93,16 +100,17 @@ final class FrameWriter {
     OutputStream wire = new CountingOutputStream(ex.getOutputStream(), counters.bytesServed);
     OutputStream out = zstd ? new ZstdOutputStream(wire, ZSTD_LEVEL) : wire;
     int batch = Math.max(1, BATCH_BYTES / bs);
-    byte[] data = new byte[batch * bs];
     byte[] frames = new byte[(int) codec.bodyBytes(batch)]; // one write per batch, not two per block
-    for (int from = 0; from < ids.size(); from += batch) {
-      List<BlockId> part = ids.subList(from, Math.min(ids.size(), from + batch));
-      read(ex, part, data);
-      int n = codec.encode(part, data, frames);
-      // Counted before the write: the last write can end the response, and a client that then asks
-      // for /v1/stats must see these blocks (ImageReaderTest once saw 0 here).
-      counters.blockBytesServed.addAndGet((long) part.size() * bs);
-      out.write(frames, 0, n);
+    int ahead = blocks.readAhead();
+    if (ahead == 0) {
+      byte[] data = new byte[batch * bs];
+      for (int from = 0; from < ids.size(); from += batch) {
+        List<BlockId> part = ids.subList(from, Math.min(ids.size(), from + batch));
+        read(ex, part, data);
+        write(out, codec, part, data, frames, bs);
+      }
+    } else {
+      sendAhead(ex, out, codec, ids, batch, ahead, frames, bs);
     }
     if (zstd) {
       out.close(); // writes the zstd frame epilogue; Undertow's stream ends the exchange afterwards
@@ -110,4 +118,69 @@ final class FrameWriter {
       out.flush();
     }
   }
+
+  private void write(OutputStream out, BlockFrames codec, List<BlockId> part, byte[] data, byte[] frames, int bs)
+      throws IOException {
+    int n = codec.encode(part, data, frames);
+    // Counted before the write: the last write can end the response, and a client that then asks
+    // for /v1/stats must see these blocks (ImageReaderTest once saw 0 here).
+    counters.blockBytesServed.addAndGet((long) part.size() * bs);
+    out.write(frames, 0, n);
+  }
+
+  /**
+   * As the plain loop, with up to {@code ahead} later batches read in parallel while one is written:
+   * on a bucket store each batch is a ranged GET that waits ~45 ms for the gateway, and four of them
+   * one after the other made a cold pull 0.63x the embedded store's speed. Bytes go out in order.
+   */
+  private void sendAhead(HttpServerExchange ex, OutputStream out, BlockFrames codec, List<BlockId> ids, int batch,
+      int ahead, byte[] frames, int bs) throws IOException {
+    ArrayDeque<Future<byte[]>> reads = new ArrayDeque<>();
+    int next = 0;
+    try {
+      for (int from = 0; from < ids.size(); from += batch) {
+        while (next < ids.size() && reads.size() <= ahead) {
+          List<BlockId> part = ids.subList(next, Math.min(ids.size(), next + batch));
+          reads.add(READS.submit(() -> {
+            byte[] data = new byte[part.size() * bs];
+            read(ex, part, data); // rides out a bucket outage as the plain loop does
+            return data;
+          }));
+          next += batch;
+        }
+        byte[] data = await(reads.poll());
+        write(out, codec, ids.subList(from, Math.min(ids.size(), from + batch)), data, frames, bs);
+      }
+    } finally {
+      reads.forEach(f -> f.cancel(false)); // a broken response: reads not yet started are dropped
+    }
+  }
+
+  private static byte[] await(Future<byte[]> f) throws IOException {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IOException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while reading blocks");
+    }
+  }
+
+  /**
+   * Read-ahead threads, shared by all responses. Bounded; when all are busy the response's own thread
+   * reads (caller-runs), so a response never waits for a free thread. Daemon threads that end when idle.
+   */
+  private static final ExecutorService READS = new ThreadPoolExecutor(0, 32, 30, TimeUnit.SECONDS,
+      new SynchronousQueue<>(), r -> {
+        Thread t = new Thread(r, "cairn-frame-read");
+        t.setDaemon(true);
+        return t;
+      }, new ThreadPoolExecutor.CallerRunsPolicy());
 }

@@ -53,9 +53,10 @@ final class UploadEndpoint {
       }
     }
     int stored = 0;
-    // Logged, and flushed (WAL synced) before we answer: a client told "stored" may commit an
-    // image naming these blocks, and the commit must never name blocks a crash could lose.
-    try (BlockInserter ins = blocks.newInserter(BlockStore.Durability.LOGGED)) {
+    // A client told "stored" may commit an image naming these blocks, and the commit must never name
+    // blocks a crash could lose: the embedded store syncs its WAL at flush; a bucket store packs
+    // uploads across requests and stores the open pack in the commit's completeness check instead.
+    try (BlockInserter ins = blocks.newUploadInserter()) {
       for (int i = 0; i < n; i++) {
         if (ins.insert(codec.id(body, i), body, codec.blockOffset(i))) {
           stored++;

@@ -107,6 +107,8 @@ public final class BucketCollector {
       throw new StoreException(ErrorCode.INPUT_INVALID, "the repack threshold must be a share of dead blocks above 0"
           + " and at most 1, got " + repackDead);
     }
+    // Uploads waiting in this server's open pack become packs like any other (touched when stored).
+    blocks.flushOpen();
     // A copy this process has not loaded can be neither condemned nor repacked: know them all first.
     blocks.ids.refresh(blocks.ids.generation());
     index.ids.refresh(index.ids.generation());

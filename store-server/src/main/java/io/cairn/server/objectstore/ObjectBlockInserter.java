@@ -3,8 +3,9 @@ package io.cairn.server.objectstore;
 import io.cairn.id.BlockId;
 import io.cairn.server.pack.PackWriter;
 import io.cairn.server.store.BlockInserter;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Packs new blocks and stores each pack with one PUT. A block is durable, and readable through
@@ -16,8 +17,10 @@ import java.util.List;
  */
 final class ObjectBlockInserter implements BlockInserter {
   private final ObjectBlockStore store;
-  private final List<BlockId> mine = new ArrayList<>();
+  private final Set<BlockId> mine = new HashSet<>();
   private PackWriter writer;
+  /** A block was left to whoever is packing it (perhaps the uploads' open pack): flush must wait for it too. */
+  private boolean leftToOthers;
 
   ObjectBlockInserter(ObjectBlockStore store) {
     this.store = store;
@@ -33,12 +36,13 @@ final class ObjectBlockInserter implements BlockInserter {
       return false;
     }
     if (!store.pending.add(id)) {
+      leftToOthers |= !mine.contains(id);
       return false; // another inserter (or this one) is packing it right now
     }
     if (writer == null) {
       writer = new PackWriter(store.objects(), store.packOptions(), index -> {
         store.stored(index);
-        mine.removeAll(index.entries().stream().map(e -> e.id()).toList());
+        index.entries().forEach(e -> mine.remove(e.id()));
       });
     }
     mine.add(id);
@@ -58,6 +62,12 @@ final class ObjectBlockInserter implements BlockInserter {
 
   @Override
   public void flush() {
+    if (leftToOthers) {
+      // An overlay commit after this flush names that block: it must be in the bucket by then, and
+      // the open pack of uploads may keep it for seconds. (Another inserter's pack is stored when it flushes.)
+      store.open.flush();
+      leftToOthers = false;
+    }
     if (writer == null) {
       return;
     }

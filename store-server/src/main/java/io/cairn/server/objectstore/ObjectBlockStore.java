@@ -54,6 +54,8 @@ public final class ObjectBlockStore implements BlockStore {
   /** Ids some inserter is packing now: concurrent inserters store each block once. */
   final Set<BlockId> pending = ConcurrentHashMap.newKeySet();
   private final Map<BlockId, Long> touches = new ConcurrentHashMap<>();
+  /** Where uploads pack their blocks, across requests (docs/scale-out.md, "Packing uploads"). */
+  final OpenPack open;
   /**
    * Reads of the second and later packs of one request. Bounded; when all are busy the requesting thread
    * reads the pack itself (caller-runs), so a read never waits for a free thread. Daemon threads that
@@ -74,6 +76,7 @@ public final class ObjectBlockStore implements BlockStore {
     this.log = log;
     this.reader = new PackReader(store);
     this.ids = new PackedIds<>(store, ObjectKeys.PACKS, this::loadPack, pollLog);
+    this.open = new OpenPack(this);
   }
 
   private List<Map.Entry<BlockId, Loc>> loadPack(String key) {
@@ -141,6 +144,15 @@ public final class ObjectBlockStore implements BlockStore {
     if (missing.isEmpty()) {
       return missing;
     }
+    if (missing.stream().anyMatch(pending::contains)) {
+      // Some are in the open pack (or a pack being stored): a commit is about to name them, so they
+      // must be in the bucket first. A pull's fetch names committed blocks only and never gets here.
+      open.flush();
+      missing = missingLocally(missing);
+      if (missing.isEmpty()) {
+        return missing;
+      }
+    }
     // Another server may have stored them: one LIST of the packs (plus new tails) before saying no.
     ids.refresh(gen);
     return missingLocally(missing);
@@ -154,7 +166,10 @@ public final class ObjectBlockStore implements BlockStore {
    */
   @Override
   public List<BlockId> findMissingHere(Collection<BlockId> wanted) {
-    return missingLocally(wanted);
+    List<BlockId> out = missingLocally(wanted);
+    // A block an upload has put in the open pack counts as present: the commit's check stores it.
+    out.removeIf(pending::contains);
+    return out;
   }
 
   private List<BlockId> missingLocally(Collection<BlockId> wanted) {
@@ -325,6 +340,18 @@ public final class ObjectBlockStore implements BlockStore {
         + " (or cairn repair) to heal the store;")).orElseGet(() -> new BlockUnknownException(id));
   }
 
+  /**
+   * Three 1 MiB batches ahead: a pull's 4 MiB request is then read by four ranged GETs at once, not
+   * one after the other (each pays the gateway's per-response delay; ./cairn bench s3).
+   */
+  @Override
+  public int readAhead() {
+    return READ_AHEAD;
+  }
+
+  /** {@code -Dcairn.readAhead=0} restores one batch at a time, to measure what read-ahead brings. */
+  static final int READ_AHEAD = Math.max(0, Math.min(16, Integer.getInteger("cairn.readAhead", 3)));
+
   @Override
   public void touch(Collection<BlockId> touched) {
     long now = System.currentTimeMillis();
@@ -385,6 +412,82 @@ public final class ObjectBlockStore implements BlockStore {
   @Override
   public BlockInserter newInserter(Durability durability) {
     return new ObjectBlockInserter(this);
+  }
+
+  /**
+   * Uploads append to the server-wide {@link OpenPack}: the blocks are durable once a commit's {@link
+   * #findMissing} (or {@link #flushOpen}) has stored the pack, not when the upload is answered.
+   */
+  @Override
+  public BlockInserter newUploadInserter() {
+    return new UploadInserter();
+  }
+
+  /** Stores the open pack of uploads, if any (a collection and shutdown call this). */
+  public void flushOpen() {
+    open.flush();
+  }
+
+  /**
+   * Collects one upload request's new blocks and appends them to the open pack together at {@link
+   * #flush()} (or close), so they sit side by side in the pack. The caller's array must stay unchanged
+   * until then (UploadEndpoint holds the request body).
+   */
+  private final class UploadInserter implements BlockInserter {
+    private final List<BlockId> add = new ArrayList<>();
+    private int[] offs = new int[64];
+    private byte[] data;
+
+    @Override
+    public boolean insert(BlockId id, byte[] src, int off) {
+      if (id.isZero()) {
+        return false;
+      }
+      if (containsLocally(id)) {
+        touch(List.of(id));
+        return false;
+      }
+      if (data != null && src != data) {
+        flush(); // another array: append what refers to the old one first
+      }
+      if (!pending.add(id)) {
+        return false; // in the open pack already, or another inserter is packing it
+      }
+      data = src;
+      if (add.size() == offs.length) {
+        offs = Arrays.copyOf(offs, offs.length * 2);
+      }
+      offs[add.size()] = off;
+      add.add(id);
+      return true;
+    }
+
+    @Override
+    public void writeBuffered() {
+      flush();
+    }
+
+    /**
+     * Appends to the open pack; does not store it (the open pack is stored when full, idle, or before
+     * a commit names its blocks): storing here would bring back one pack per upload request.
+     */
+    @Override
+    public void flush() {
+      if (add.isEmpty()) {
+        return;
+      }
+      try {
+        open.addAll(add, data, offs);
+      } finally {
+        add.clear();
+        data = null;
+      }
+    }
+
+    @Override
+    public void close() {
+      flush();
+    }
   }
 
   @Override

@@ -72,6 +72,15 @@ public interface BlockStore {
   }
 
   /**
+   * How many batches a streaming reader should read ahead of the one it is writing, in parallel: 0
+   * for a local store (a read costs microseconds), more for a store whose every read waits on a
+   * network round trip (a bucket: one ranged GET each, 45 ms at the stock gateway).
+   */
+  default int readAhead() {
+    return 0;
+  }
+
+  /**
    * Records that the blocks present among {@code ids} were just referenced or reported present, so
    * garbage collection keeps them for its grace window. Absent ids are ignored.
    */
@@ -104,6 +113,16 @@ public interface BlockStore {
 
   /** A writer for new blocks. Not thread-safe; use one per thread. */
   BlockInserter newInserter(Durability durability);
+
+  /**
+   * A writer for a publisher's upload requests. Its blocks may become durable later than its {@code
+   * flush} (a bucket store packs them across requests and stores the pack before the next {@link
+   * #findMissing} that asks for them, i.e. before a commit names them); nothing may name them before
+   * such a check. The embedded store's is a logged inserter, durable at flush.
+   */
+  default BlockInserter newUploadInserter() {
+    return newInserter(Durability.LOGGED);
+  }
 
   /** Counts of distinct stored blocks and their uncompressed bytes. */
   BlockStats stats();

@@ -125,6 +125,11 @@ final class GatedStores {
     }
 
     @Override
+    public int readAhead() {
+      return d.readAhead(); // a constant: nothing native to guard
+    }
+
+    @Override
     public void touch(Collection<BlockId> ids) {
       run(gate, () -> d.touch(ids));
     }
@@ -157,6 +162,11 @@ final class GatedStores {
     @Override
     public BlockInserter newInserter(Durability durability) {
       return new Inserter(in(gate, () -> d.newInserter(durability)), gate);
+    }
+
+    @Override
+    public BlockInserter newUploadInserter() {
+      return new Inserter(in(gate, d::newUploadInserter), gate);
     }
 
     @Override

@@ -517,6 +517,13 @@ public final class Store implements AutoCloseable {
     }
     if (closed.compareAndSet(false, true)) {
       rocks.ifPresent(RocksBackend::close); // once: a second close would call into the freed database
+      bucketStore.ifPresent(b -> {
+        try {
+          b.close(); // stores the open pack of uploads while the bucket client is still open
+        } catch (RuntimeException e) {
+          System.err.println("cairn: storing the open pack at close failed (its blocks will be asked for again): " + e);
+        }
+      });
       if (bucket.isPresent() && bucket.get() instanceof AutoCloseable c) {
         try {
           c.close(); // the store owns its client (openBucket)
