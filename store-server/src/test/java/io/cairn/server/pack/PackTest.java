@@ -248,17 +248,46 @@ class PackTest {
     assertEquals(List.of(), c.wrong);
   }
 
-  /** The first ranged GET of {@code key} breaks off after {@code bytes} bytes; later ones are whole. */
+  /**
+   * A read whose body ends early without an error (as a gateway stopping mid-response ends it) is a
+   * transport failure: the plain store says so (retryable), and a retrying one reads the blocks.
+   */
+  @Test
+  public void read_whenTheBodyEndsEarlyWithoutError_isUnavailableAndARetryReadsIt() {
+    Written w = write(memory, blocks(300, 12), PackWriter.Options.defaults(B));
+    PackIndex p = w.packs().get(0);
+    byte[] dst = new byte[p.entries().size() * B.bytes()];
+    ObjectStore ending = new BreakingStore(memory, p.key(), 0, true);
+    assertThrows(io.cairn.server.objects.ObjectUnavailableException.class,
+        () -> new PackReader(ending).read(p, p.entries(), dst, 0));
+    ObjectStore retried = new io.cairn.server.objects.RetryingObjectStore(
+        new BreakingStore(memory, p.key(), 0, true), 3, 1, 2);
+    new PackReader(retried).read(p, p.entries(), dst, 0);
+    for (int i = 0; i < p.entries().size(); i++) {
+      assertEquals(p.entries().get(i).id(), io.cairn.block.BlockHasher.hashBlock(dst, i * B.bytes(), B.bytes()));
+    }
+  }
+
+  /**
+   * The first ranged GET of {@code key} breaks off after {@code bytes} bytes (a reset, or with
+   * {@code clean} an early end of stream); later ones are whole.
+   */
   private static final class BreakingStore implements ObjectStore {
     private final ObjectStore inner;
     private final String key;
     private final long bytes;
+    private final boolean clean;
     private boolean broke;
 
     BreakingStore(ObjectStore inner, String key, long bytes) {
+      this(inner, key, bytes, false);
+    }
+
+    BreakingStore(ObjectStore inner, String key, long bytes, boolean clean) {
       this.inner = inner;
       this.key = key;
       this.bytes = bytes;
+      this.clean = clean;
     }
 
     @Override
@@ -274,6 +303,9 @@ class PackTest {
         @Override
         public int read() throws java.io.IOException {
           if (left-- <= 0) {
+            if (clean) {
+              return -1;
+            }
             throw new java.io.IOException("connection reset");
           }
           return super.read();
@@ -282,6 +314,9 @@ class PackTest {
         @Override
         public int read(byte[] b, int off, int len) throws java.io.IOException {
           if (left <= 0) {
+            if (clean) {
+              return -1;
+            }
             throw new java.io.IOException("connection reset");
           }
           int n = super.read(b, off, (int) Math.min(len, left));
