@@ -234,18 +234,7 @@ final class TableSalvage {
     }
     // First the unreadable blocks leave block_keys: from here on they are missing, so a push or
     // repair stores them again, whatever happens to the file below.
-    if (!lost.isEmpty()) {
-      try (WriteBatch b = new WriteBatch()) {
-        for (BlockId id : lost) {
-          b.delete(rocks.blockKeys, id.toRaw());
-          b.put(rocks.quarantine, Keys.quarantine('b', id), RocksBackend.EMPTY);
-        }
-        b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-lost.size()));
-        b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) lost.size() * blockSize.bytes()));
-        rocks.write(b, rocks.synced);
-      }
-      quarantined.addAndGet(lost.size());
-    }
+    quarantineIds(lost);
     // Drop the damaged file without reading it. DeleteFilesInRanges skips level 0, so a file there is
     // first moved down; the move is trivial (no read) only while no other file or memtable entry
     // overlaps its range, so flush first and refuse if anything else overlaps. (Block inserts never
@@ -447,6 +436,17 @@ final class TableSalvage {
       }
       it.status();
     }
+    quarantineIds(ids);
+  }
+
+  /**
+   * Takes {@code ids} out of block_keys and into quarantine, with the counters, in one synced
+   * batch: from then on they are missing, so a push or repair stores them again.
+   */
+  private void quarantineIds(List<BlockId> ids) {
+    if (ids.isEmpty()) {
+      return;
+    }
     try (WriteBatch b = new WriteBatch()) {
       for (BlockId id : ids) {
         b.delete(rocks.blockKeys, id.toRaw());
@@ -455,6 +455,8 @@ final class TableSalvage {
       b.merge(rocks.meta, Keys.BLOCK_COUNT, Keys.u64le(-ids.size()));
       b.merge(rocks.meta, Keys.BLOCK_BYTES, Keys.u64le(-(long) ids.size() * blockSize.bytes()));
       rocks.write(b, rocks.synced);
+    } catch (RocksDBException e) {
+      throw RocksBackend.storageError("quarantine unreadable blocks", e);
     }
     quarantined.addAndGet(ids.size());
   }
